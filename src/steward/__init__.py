@@ -1,0 +1,1 @@
+"""Steward: a dedicated, intelligent customer manager for every subscriber."""

@@ -1,0 +1,306 @@
+"""The ``steward`` command. Every command that reports accepts ``--json`` and then prints one
+JSON document on standard output; progress bars go to standard error."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from steward import db
+from steward.ingest import service as ingest_service
+from steward.ingest.report import LoadReport, LoadStatus
+from steward.lake.engine import make_engine
+from steward.lake.service import Lake
+from steward.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+lake_app = typer.Typer(no_args_is_help=True, help="Inspect and maintain the lake.")
+app.add_typer(lake_app, name="lake")
+
+err = Console(stderr=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+@dataclass
+class Context:
+    """What every command needs, built once per invocation from the environment."""
+
+    settings: Settings
+    _engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = db.make_engine(self.settings.database_url)
+            db.migrate(self._engine)
+        return self._engine
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return db.session_factory(self.engine)
+
+    def lake(self) -> Lake:
+        engine = make_engine(
+            self.settings.analytics_engine, temp_directory=self.settings.home / "tmp"
+        )
+        return Lake(self.settings.lake, engine)
+
+
+def _context(ctx: typer.Context) -> Context:
+    obj = ctx.ensure_object(dict)
+    if "context" not in obj:
+        obj["context"] = Context(Settings())
+    context: Context = obj["context"]
+    return context
+
+
+def emit(as_json: bool, document: Any, render: Callable[[], None]) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, default=str) + "\n")
+    else:
+        render()
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar on standard error, fed by ``update(done, total)``."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not enabled,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def generate(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="Folder for the interface files.")],
+    subscribers: Annotated[int, typer.Option(min=1, help="Subscribers in the province.")] = 10_000,
+    days: Annotated[int, typer.Option(min=1, help="Days of usage records.")] = 1,
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 1,
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")] = "2026-11-01",
+    truth: Annotated[
+        Path | None, typer.Option(help="Ground-truth folder (default OUT.truth).")
+    ] = None,
+    text_encoding: Annotated[
+        str | None, typer.Option(help="Write |-delimited text in this encoding (utf-8, gbk).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write a synthetic province as an operator's interface files, with hidden ground truth."""
+    from steward.synth.service import generate as run_generate
+
+    with progress_bar("generating", not as_json) as update:
+        summary = run_generate(
+            subscribers=subscribers,
+            days=days,
+            seed=seed,
+            out=out,
+            start=date.fromisoformat(start),
+            truth_out=truth,
+            text_encoding=text_encoding,
+            progress=update,
+        )
+    document = summary.to_dict()
+    emit(as_json, document, lambda: _print_mapping("generated", document))
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="A delivery folder or one interface file.")],
+    encoding: Annotated[
+        str, typer.Option(help="Text encoding, or auto (UTF-8, else GBK).")
+    ] = "auto",
+    max_bad_share: Annotated[
+        float | None, typer.Option(help="Reject a file with a larger share of bad rows.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Validate and load interface files; bad rows go to quarantine, the load is all-or-nothing.
+
+    Exits 1 when the load was rejected (nothing published), 2 on a delivery error.
+    """
+    report = _load(_context(ctx), source, encoding, max_bad_share, show_progress=not as_json)
+    document = report.to_dict()
+    emit(as_json, document, lambda: _print_load(document))
+    if report.status is not LoadStatus.PUBLISHED:
+        raise typer.Exit(1)
+
+
+@app.command(name="map")
+def map_foreign(
+    ctx: typer.Context,
+    mapping: Annotated[Path, typer.Argument(help="Mapping config (YAML).")],
+    source: Annotated[Path, typer.Argument(help="The foreign file.")],
+    out: Annotated[Path, typer.Option(help="Folder for the interface files it becomes.")],
+    as_of: Annotated[str, typer.Option(help="Snapshot date, YYYY-MM-DD.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Turn a foreign customer file into interface files (then load them with ``ingest``)."""
+    from steward.ingest.mapping import apply_mapping, load_mapping
+
+    try:
+        config = load_mapping(mapping)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    report = apply_mapping(config, source, out, as_of=date.fromisoformat(as_of))
+    document = report.to_dict()
+    emit(as_json, document, lambda: _print_mapping("mapped", document))
+
+
+@lake_app.command("tables")
+def lake_tables(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """The lake's published tables: partitions, rows and days."""
+    context = _context(ctx)
+    lake = context.lake()
+    with db.transaction(context.sessions) as session:
+        summaries = [s.to_dict() for s in lake.summary(session)]
+    emit(as_json, summaries, lambda: _print_tables(summaries))
+
+
+@lake_app.command("vacuum")
+def lake_vacuum(
+    ctx: typer.Context,
+    grace_s: Annotated[float | None, typer.Option(help="Keep files younger than this.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Delete lake files no catalogue entry points at (left by killed or replaced loads)."""
+    context = _context(ctx)
+    grace = context.settings.lake_vacuum_grace_s if grace_s is None else grace_s
+    with db.transaction(context.sessions) as session:
+        removed = context.lake().vacuum(session, grace_s=grace)
+    document = {"removed": [str(p) for p in removed]}
+    emit(as_json, document, lambda: err.print(f"removed {len(removed)} file(s)"))
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    subscribers: Annotated[int, typer.Option(min=1)] = 20_000,
+    days: Annotated[int, typer.Option(min=1)] = 2,
+    seed: Annotated[int, typer.Option()] = 7,
+    as_json: JsonFlag = False,
+) -> None:
+    """Generate a small province, load it, and show what the lake now holds."""
+    from steward.synth.service import generate as run_generate
+
+    context = _context(ctx)
+    delivery = context.settings.home / "deliveries" / f"demo-seed{seed}"
+    with progress_bar("generating", not as_json) as update:
+        generated = run_generate(
+            subscribers=subscribers, days=days, seed=seed, out=delivery, progress=update
+        )
+    report = _load(context, delivery, "auto", None, show_progress=not as_json)
+    with db.transaction(context.sessions) as session:
+        tables = [s.to_dict() for s in context.lake().summary(session)]
+    load = report.to_dict()
+    document = {"generated": generated.to_dict(), "load": load, "lake": tables}
+
+    def render() -> None:
+        _print_load(load)
+        _print_tables(tables)
+
+    emit(as_json, document, render)
+    if report.status is not LoadStatus.PUBLISHED:
+        raise typer.Exit(1)
+
+
+def _load(
+    context: Context,
+    source: Path,
+    encoding: str,
+    max_bad_share: float | None,
+    *,
+    show_progress: bool,
+) -> LoadReport:
+    settings = context.settings
+    options = ingest_service.IngestOptions(
+        quarantine_root=settings.quarantine_path,
+        max_bad_share=settings.ingest_max_bad_share if max_bad_share is None else max_bad_share,
+        encoding=encoding,
+        vacuum_grace_s=settings.lake_vacuum_grace_s,
+    )
+    try:
+        with (
+            db.transaction(context.sessions) as session,
+            progress_bar("ingesting", show_progress) as update,
+        ):
+            return ingest_service.ingest(
+                session,
+                context.lake(),
+                source,
+                options,
+                progress=lambda _name, done, total: update(done, total),
+            )
+    except ingest_service.DeliveryError as exc:
+        raise fail(str(exc)) from exc
+
+
+def _print_mapping(title: str, document: dict[str, Any]) -> None:
+    table = Table(title=title, show_header=False)
+    for key, value in document.items():
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+        table.add_row(str(key), str(shown))
+    err.print(table)
+
+
+def _print_load(document: dict[str, Any]) -> None:
+    table = Table(title=f"load {document['load_id']}: {document['status']}")
+    for column in ("file", "status", "rows read", "loaded", "quarantined", "by reason"):
+        table.add_column(column)
+    for f in document["files"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in f["by_reason"].items())
+        table.add_row(
+            f["file"],
+            f["status"],
+            str(f["rows_read"]),
+            str(f["rows_loaded"]),
+            str(f["rows_quarantined"]),
+            reasons or f["message"],
+        )
+    Console().print(table)
+    Console().print(document["message"])
+
+
+def _print_tables(tables: list[dict[str, Any]]) -> None:
+    table = Table(title="the lake")
+    for column in ("table", "partitions", "rows", "first day", "last day"):
+        table.add_column(column)
+    for t in tables:
+        table.add_row(
+            t["table"], str(t["partitions"]), f"{t['rows']:,}", t["first_day"], t["last_day"]
+        )
+    Console().print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

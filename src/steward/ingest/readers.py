@@ -1,0 +1,164 @@
+"""Bring one interface file into the engine as text fields with their source line numbers.
+
+Every reader produces the same relation, ``raw_fields``: ``line_no``, ``raw`` (the line as
+delivered, for the quarantine file), ``field_error`` (a whole-line problem: wrong number of
+fields, undecodable bytes) and one VARCHAR column per interface field, NULL when empty. The
+validator then treats text and Parquet deliveries alike.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from steward.ingest.schemas import TEXT_SUFFIXES, Interface
+from steward.lake.engine import AnalyticsEngine
+
+DELIMITER = "|"
+BLOCK_BYTES = 32 * 1024 * 1024
+AUTO = "auto"
+
+
+class UnreadableFileError(Exception):
+    """The whole file cannot be read as its interface (missing columns, unknown encoding)."""
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    sha256: str
+    encoding: str
+    size_bytes: int
+
+
+def inspect_file(path: Path, encoding: str = AUTO) -> FileFacts:
+    """Hash the file and settle its text encoding: UTF-8 if it decodes, else GB18030 (GBK)."""
+    digest = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok = path.suffix.lower() in TEXT_SUFFIXES
+    size = 0
+    with path.open("rb") as stream:
+        while block := stream.read(BLOCK_BYTES):
+            digest.update(block)
+            size += len(block)
+            if utf8_ok and encoding == AUTO:
+                try:
+                    utf8.decode(block)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+    if encoding == AUTO:
+        # GB18030 is a superset of GBK and GB2312, as operators' "GBK" files often are.
+        encoding = "utf-8" if utf8_ok else "gb18030"
+    return FileFacts(digest.hexdigest(), codecs.lookup(encoding).name, size)
+
+
+def load_raw_fields(
+    engine: AnalyticsEngine, path: Path, interface: Interface, encoding: str
+) -> None:
+    """Create the ``raw_fields`` relation in ``engine`` from a text or Parquet file."""
+    if path.suffix.lower() == ".parquet":
+        _load_parquet(engine, path, interface)
+    else:
+        _load_text(engine, path, interface, encoding)
+
+
+def _load_text(engine: AnalyticsEngine, path: Path, interface: Interface, encoding: str) -> None:
+    engine.execute(
+        "CREATE OR REPLACE TEMP TABLE raw_lines "
+        "(line_no BIGINT, line VARCHAR, decode_error BOOLEAN)"
+    )
+    for batch in _line_batches(path, encoding):
+        engine.register("line_batch", batch)
+        engine.execute("INSERT INTO raw_lines SELECT * FROM line_batch")
+    names = interface.field_names
+    header = DELIMITER.join(names)
+    columns = ",\n  ".join(
+        f"CASE WHEN len(f) = {len(names)} THEN NULLIF(trim(f[{i + 1}]), '') END AS \"{name}\""
+        for i, name in enumerate(names)
+    )
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE raw_fields AS
+        WITH split AS (
+          SELECT line_no, line, decode_error, string_split(line, '{DELIMITER}') AS f
+          FROM raw_lines
+          WHERE line <> '' AND NOT (line_no = 1 AND line = '{header}')
+        )
+        SELECT line_no, line AS raw,
+          CASE WHEN decode_error THEN 'bytes are not valid {encoding} text'
+               WHEN len(f) <> {len(names)}
+               THEN 'expected {len(names)} fields, found ' || len(f)
+          END AS field_error,
+          {columns}
+        FROM split
+        """
+    )
+    engine.execute("DROP TABLE raw_lines")
+
+
+def _line_batches(
+    path: Path, encoding: str, lines_per_batch: int = 1_000_000
+) -> Iterator[pa.Table]:
+    """Lines with 1-based numbers, decoded; a line that will not decode is flagged, not lost."""
+    line_no = 1
+    pending: list[bytes] = []
+    with path.open("rb") as stream:
+        tail = b""
+        while block := stream.read(BLOCK_BYTES):
+            block = tail + block
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                tail = block
+                continue
+            tail = block[cut + 1 :]
+            pending.extend(block[:cut].split(b"\n"))
+            while len(pending) >= lines_per_batch:
+                yield _decode_batch(pending[:lines_per_batch], line_no, encoding)
+                line_no += lines_per_batch
+                pending = pending[lines_per_batch:]
+        if tail:
+            pending.append(tail)
+    if pending:
+        yield _decode_batch(pending, line_no, encoding)
+
+
+def _decode_batch(lines: list[bytes], first_line: int, encoding: str) -> pa.Table:
+    try:
+        text = b"\n".join(lines).decode(encoding).split("\n")
+        errors = [False] * len(text)
+    except UnicodeDecodeError:
+        text, errors = [], []
+        for raw in lines:
+            try:
+                text.append(raw.decode(encoding))
+                errors.append(False)
+            except UnicodeDecodeError:
+                text.append(raw.decode(encoding, errors="replace"))
+                errors.append(True)
+    text = [line.removesuffix("\r") for line in text]
+    numbers = pa.array(range(first_line, first_line + len(text)), pa.int64())
+    return pa.table({"line_no": numbers, "line": text, "decode_error": errors})
+
+
+def _load_parquet(engine: AnalyticsEngine, path: Path, interface: Interface) -> None:
+    scan = engine.scan_parquet([path], row_number=True)
+    present = set(engine.query(f"SELECT * FROM {scan} LIMIT 0").column_names)
+    missing = [n for n in interface.field_names if n not in present]
+    if missing:
+        raise UnreadableFileError(f"{path.name}: missing column(s) {', '.join(missing)}")
+    text = {n: f"NULLIF(trim(CAST(\"{n}\" AS VARCHAR)), '')" for n in interface.field_names}
+    columns = ",\n  ".join(f'{expr} AS "{n}"' for n, expr in text.items())
+    rendered = " || '|' || ".join(f"coalesce({expr}, '')" for expr in text.values())
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE raw_fields AS
+        SELECT file_row_number + 1 AS line_no, {rendered} AS raw,
+          CAST(NULL AS VARCHAR) AS field_error,
+          {columns}
+        FROM {scan}
+        """
+    )

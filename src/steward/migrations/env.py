@@ -1,0 +1,13 @@
+"""Alembic environment: runs on the connection handed over by ``steward.db.migrate``.
+
+Migrations are written by hand (reviewed DDL), so no target metadata is needed here.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+with context.begin_transaction():
+    context.run_migrations()
