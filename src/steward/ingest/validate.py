@@ -104,6 +104,9 @@ def field_checks(field: Field, file_day: date) -> list[Check]:
 
 
 def _range_checks(field: Field, as_type: str, shown: str) -> list[Check]:
+    # NaN compares above every number in SQL; it is reported as "not finite" instead.
+    if field.type is FieldType.FLOAT:
+        as_type = f"CASE WHEN isfinite({as_type}) THEN {as_type} END"
     checks = []
     if field.min is not None:
         checks.append(
