@@ -95,7 +95,7 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[i
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
     return typer.Exit(code)
 
 

@@ -49,7 +49,11 @@ def typed(field: Field) -> str:
         case FieldType.TEXT:
             return value
         case FieldType.INT:
-            return f"TRY_CAST({value} AS BIGINT)"
+            # TRY_CAST rounds '1.5' to 2; an integer field takes digits only.
+            return (
+                f"CASE WHEN regexp_full_match({value}, '[+-]?[0-9]+') "
+                f"THEN TRY_CAST({value} AS BIGINT) END"
+            )
         case FieldType.FLOAT:
             return f"TRY_CAST({value} AS DOUBLE)"
         case FieldType.BOOL:

@@ -1,0 +1,49 @@
+"""The CLI: --json prints one document; exit codes say what happened."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from steward.cli import app
+from tests.ingest import factories as f
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("STEWARD_HOME", str(tmp_path / "home"))
+    return CliRunner()
+
+
+def test_ingest_json_reports_the_load_and_lake_tables_lists_it(
+    run: CliRunner, tmp_path: Path
+) -> None:
+    f.basic_delivery(tmp_path / "in", subscribers=4)
+    result = run.invoke(app, ["ingest", str(tmp_path / "in"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["status"], report["rows_loaded"], report["rows_quarantined"]) == (
+        "published",
+        9,
+        0,
+    )
+    tables = json.loads(run.invoke(app, ["lake", "tables", "--json"]).stdout)
+    assert {t["table"]: t["rows"] for t in tables} == {"product": 1, "profile": 4, "voice": 4}
+
+
+def test_a_rejected_load_exits_1_and_still_prints_its_report(
+    run: CliRunner, tmp_path: Path
+) -> None:
+    f.write_text(tmp_path / "in", "product", [f.product(kind="?")])
+    result = run.invoke(app, ["ingest", str(tmp_path / "in"), "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["status"] == "rejected"
+
+
+def test_a_delivery_error_exits_2_with_the_reason(run: CliRunner, tmp_path: Path) -> None:
+    result = run.invoke(app, ["ingest", str(tmp_path / "missing")])
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.stderr
