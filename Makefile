@@ -2,7 +2,7 @@
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: install demo test pytest lint format types imports bench clean
+.PHONY: install demo test pytest lint format types imports bench docs clean
 
 install:  ## install uv (pinned) and every locked dependency into .venv
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -32,6 +32,9 @@ imports:
 
 bench: install  ## benchmarks print ratios against a baseline measured in the same run
 	$(UV) run python benchmarks/bench_generate.py --subscribers 1000000 --days 1
+
+docs:  ## regenerate the reference pages that come from code
+	$(UV) run steward interfaces --markdown > docs/interface-files.md
 
 clean:
 	rm -rf var .venv .pytest_cache .mypy_cache .ruff_cache

@@ -47,3 +47,9 @@ def test_a_delivery_error_exits_2_with_the_reason(run: CliRunner, tmp_path: Path
     result = run.invoke(app, ["ingest", str(tmp_path / "missing")])
     assert result.exit_code == 2
     assert "no such file or folder" in result.stderr
+
+
+def test_the_interface_reference_in_docs_is_current(run: CliRunner) -> None:
+    result = run.invoke(app, ["interfaces", "--markdown"])
+    docs = Path(__file__).parents[1] / "docs" / "interface-files.md"
+    assert result.stdout == docs.read_text(encoding="utf-8"), "run: make docs"

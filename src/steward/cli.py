@@ -177,6 +177,40 @@ def map_foreign(
     emit(as_json, document, lambda: _print_mapping("mapped", document))
 
 
+@app.command()
+def interfaces(
+    as_json: JsonFlag = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the reference.")] = False,
+) -> None:
+    """The interface files Steward reads: fields, types and checks."""
+    from steward.ingest.describe import interfaces_markdown
+    from steward.ingest.schemas import INTERFACES
+
+    if markdown:
+        sys.stdout.write(interfaces_markdown())
+        return
+    document = {
+        name: {
+            "description": i.description,
+            "key": list(i.key),
+            "date_field": i.date_field,
+            "references": i.references,
+            "fields": [
+                {"name": f.name, "type": f.type.value, "required": f.required} for f in i.fields
+            ],
+        }
+        for name, i in INTERFACES.items()
+    }
+    emit(
+        as_json,
+        document,
+        lambda: _print_mapping(
+            "interfaces",
+            {n: ", ".join(f["name"] for f in d["fields"]) for n, d in document.items()},
+        ),
+    )
+
+
 @lake_app.command("tables")
 def lake_tables(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """The lake's published tables: partitions, rows and days."""
