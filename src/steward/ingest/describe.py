@@ -36,8 +36,8 @@ def _interface_section(interface: Interface) -> str:
     lines.append(f"Key: `{', '.join(interface.key)}`.")
     if interface.date_field:
         lines.append(f"`{interface.date_field}` must fall on the file's date.")
-    for field, target in interface.references.items():
-        lines.append(f"`{field}` must name a known `{target}`.")
+    for name, target in interface.references.items():
+        lines.append(f"`{name}` must name a known `{target}`.")
     lines += ["", "| # | field | type | required | rule | notes |", "|---|---|---|---|---|---|"]
     for number, field in enumerate(interface.fields, start=1):
         required = "yes" if field.required else ""
