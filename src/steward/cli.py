@@ -158,21 +158,23 @@ def ingest(
 
 @app.command(name="map")
 def map_foreign(
-    ctx: typer.Context,
     mapping: Annotated[Path, typer.Argument(help="Mapping config (YAML).")],
     source: Annotated[Path, typer.Argument(help="The foreign file.")],
     out: Annotated[Path, typer.Option(help="Folder for the interface files it becomes.")],
-    as_of: Annotated[str, typer.Option(help="Snapshot date, YYYY-MM-DD.")],
+    as_of: Annotated[
+        str | None, typer.Option(help="Snapshot date, YYYY-MM-DD (default: the mapping's).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Turn a foreign customer file into interface files (then load them with ``ingest``)."""
-    from steward.ingest.mapping import apply_mapping, load_mapping
+    from steward.ingest.mapping import MappingError, apply_mapping, load_mapping
 
+    day = date.fromisoformat(as_of) if as_of else None
     try:
-        config = load_mapping(mapping)
-    except ValueError as exc:
+        report = apply_mapping(load_mapping(mapping), source, out, as_of=day, overwrite=overwrite)
+    except MappingError as exc:
         raise fail(str(exc)) from exc
-    report = apply_mapping(config, source, out, as_of=date.fromisoformat(as_of))
     document = report.to_dict()
     emit(as_json, document, lambda: _print_mapping("mapped", document))
 
