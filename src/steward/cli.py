@@ -29,6 +29,8 @@ from steward.settings import Settings
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 lake_app = typer.Typer(no_args_is_help=True, help="Inspect and maintain the lake.")
 app.add_typer(lake_app, name="lake")
+tags_app = typer.Typer(no_args_is_help=True, help="The tag library and profile snapshots.")
+app.add_typer(tags_app, name="tags")
 
 err = Console(stderr=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -191,7 +193,7 @@ def interfaces(
     if markdown:
         sys.stdout.write(interfaces_markdown())
         return
-    document = {
+    document: dict[str, dict[str, Any]] = {
         name: {
             "description": i.description,
             "key": list(i.key),
@@ -301,12 +303,89 @@ def _load(
         raise fail(str(exc)) from exc
 
 
+@tags_app.command("list")
+def tags_list(
+    group: Annotated[str | None, typer.Option(help="Only this group.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Every tag in the catalogue: name, labels, type, source, window, refresh."""
+    from steward.tags.service import load_catalogue
+
+    tags = [
+        t.model_dump(mode="json")
+        for t in load_catalogue().tags
+        if group is None or t.group == group
+    ]
+
+    def render() -> None:
+        table = Table(title=f"{len(tags)} tags")
+        for column in ("name", "label", "type", "source", "window", "refresh"):
+            table.add_column(column)
+        for t in tags:
+            table.add_row(
+                t["name"],
+                f"{t['label_zh']} / {t['label_en']}",
+                t["type"],
+                t["source"],
+                t["window"],
+                t["refresh"],
+            )
+        Console().print(table)
+
+    emit(as_json, tags, render)
+
+
+@tags_app.command("show")
+def tags_show(ctx: typer.Context, name: str, as_json: JsonFlag = False) -> None:
+    """A tag's definition and its distribution in the latest snapshot."""
+    from steward.tags.service import distribution, load_catalogue
+
+    tag = load_catalogue().get(name)
+    if tag is None:
+        raise fail(f"unknown tag {name!r}")
+    context = _context(ctx)
+    with db.transaction(context.sessions) as session:
+        document = {
+            "tag": tag.model_dump(mode="json"),
+            "distribution": distribution(session, context.lake(), tag),
+        }
+    emit(
+        as_json,
+        document,
+        lambda: _print_mapping(name, document["tag"] | {"distribution": document["distribution"]}),
+    )
+
+
+@tags_app.command("refresh")
+def tags_refresh(
+    ctx: typer.Context,
+    as_of: Annotated[str, typer.Option("--as-of", help="Snapshot date, YYYY-MM-DD.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Compute every tag for every subscriber as of a date; publish the profile snapshot."""
+    from steward.tags.service import TagError, load_catalogue, refresh
+
+    context = _context(ctx)
+    catalogue = load_catalogue()
+    try:
+        with (
+            db.transaction(context.sessions) as session,
+            progress_bar("refreshing tags", not as_json) as update,
+        ):
+            update(0, 1)
+            report = refresh(session, context.lake(), catalogue, date.fromisoformat(as_of))
+    except TagError as exc:
+        raise fail(str(exc)) from exc
+    document = report.to_dict()
+    emit(as_json, document, lambda: _print_mapping("profile snapshot", document))
+
+
 def _print_mapping(title: str, document: dict[str, Any]) -> None:
     table = Table(title=title, show_header=False)
     for key, value in document.items():
         shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
         table.add_row(str(key), str(shown))
-    err.print(table)
+    Console().print(table)
 
 
 def _print_load(document: dict[str, Any]) -> None:

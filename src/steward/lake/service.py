@@ -99,6 +99,14 @@ class Lake:
         paths = session.scalars(query.order_by(LakePartition.part_date, LakePartition.part_key))
         return [self.root / p for p in paths]
 
+    def latest_day(self, session: Session, table: str, on_or_before: date) -> date | None:
+        """The newest published day of ``table`` not after ``on_or_before``."""
+        return session.scalar(
+            select(func.max(LakePartition.part_date)).where(
+                LakePartition.table_name == table, LakePartition.part_date <= on_or_before
+            )
+        )
+
     def relation(self, session: Session, table: str) -> str | None:
         """A FROM-clause expression over the published table, or None if it has no data."""
         files = self.files(session, table)
