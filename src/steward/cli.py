@@ -31,6 +31,9 @@ lake_app = typer.Typer(no_args_is_help=True, help="Inspect and maintain the lake
 app.add_typer(lake_app, name="lake")
 tags_app = typer.Typer(no_args_is_help=True, help="The tag library and profile snapshots.")
 app.add_typer(tags_app, name="tags")
+segments_app = typer.Typer(no_args_is_help=True, help="Customer groups: rules, lists, sets.")
+app.add_typer(segments_app, name="segments")
+USER = Annotated[str, typer.Option("--user", envvar="STEWARD_USER", help="Acting user.")]
 
 err = Console(stderr=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -378,6 +381,197 @@ def tags_refresh(
         raise fail(str(exc)) from exc
     document = report.to_dict()
     emit(as_json, document, lambda: _print_mapping("profile snapshot", document))
+
+
+@segments_app.command("count")
+def segments_count(
+    ctx: typer.Context,
+    rule: Annotated[str, typer.Argument(help="A condition over tags, in the rule language.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Snapshot date.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Trial-count a rule (试算): total, by city / brand / VIP level, a masked sample."""
+    from steward.segments import service
+
+    context = _context(ctx)
+    with _segment_errors(), db.transaction(context.sessions) as session:
+        result = service.trial_count(
+            session, context.lake(), _catalogue(), rule=rule, as_of=_day(as_of)
+        )
+    document = result.model_dump(mode="json")
+    emit(as_json, document, lambda: _print_count(document))
+
+
+@segments_app.command("create")
+def segments_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="A unique name.")],
+    rule: Annotated[str | None, typer.Option(help="A condition over tags.")] = None,
+    union: Annotated[str | None, typer.Option(help="Segment ids, comma-separated.")] = None,
+    intersect: Annotated[str | None, typer.Option(help="Segment ids, comma-separated.")] = None,
+    minus: Annotated[str | None, typer.Option(help="Segment ids: first minus the rest.")] = None,
+    description: str = "",
+    user: USER = "cli",
+    as_json: JsonFlag = False,
+) -> None:
+    """Save a rule segment, or a union / intersection / difference of segments."""
+    from steward.segments import service
+    from steward.segments.schemas import SegmentCreate, SegmentRead
+
+    combos = {"union": union, "intersect": intersect, "minus": minus}
+    chosen = {k: v for k, v in combos.items() if v}
+    if len(chosen) > 1:
+        raise fail("give one of --union, --intersect, --minus")
+    payload: dict[str, Any] = {"name": name, "description": description, "rule": rule}
+    for op, ids in chosen.items():
+        payload |= {"combine": op, "operands": [int(i) for i in ids.split(",")]}
+    context = _context(ctx)
+    with _segment_errors(), db.transaction(context.sessions) as session:
+        segment = service.create(
+            session, _catalogue(), segment_in=SegmentCreate.model_validate(payload), by=user
+        )
+        document = SegmentRead.model_validate(segment).model_dump(mode="json")
+    emit(as_json, document, lambda: _print_mapping(f"segment {document['id']}", document))
+
+
+@segments_app.command("import")
+def segments_import(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A unique name.")],
+    path: Annotated[Path, typer.Argument(help="A file of numbers, one a line.")],
+    description: str = "",
+    dry_run: Annotated[bool, typer.Option(help="Check the file, save nothing.")] = False,
+    user: USER = "cli",
+    as_json: JsonFlag = False,
+) -> None:
+    """Save a static list of numbers as a segment; bad lines are reported by line number."""
+    from steward.segments import service
+
+    context = _context(ctx)
+    with _segment_errors(), db.transaction(context.sessions) as session:
+        report = service.import_list(
+            session,
+            context.lake(),
+            name=name,
+            path=path,
+            description=description,
+            by=user,
+            dry_run=dry_run,
+        )
+    document = report.model_dump(mode="json")
+    emit(as_json, document, lambda: _print_mapping("list import", document))
+    if report.accepted == 0:
+        raise typer.Exit(1)
+
+
+@segments_app.command("list")
+def segments_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Every saved segment."""
+    from steward.segments import service
+    from steward.segments.schemas import SegmentRead
+
+    context = _context(ctx)
+    with db.transaction(context.sessions) as session:
+        rows = [
+            SegmentRead.model_validate(s).model_dump(mode="json") for s in service.list_all(session)
+        ]
+
+    def render() -> None:
+        table = Table(title=f"{len(rows)} segments")
+        for column in ("id", "name", "kind", "definition", "owner"):
+            table.add_column(column)
+        for r in rows:
+            definition = r["rule"] or (
+                f"{r['combine_op']} {r['operands']}"
+                if r["combine_op"]
+                else f"{r['list_size']} numbers"
+            )
+            table.add_row(str(r["id"]), r["name"], r["kind"], definition, r["owner"])
+        Console().print(table)
+
+    emit(as_json, rows, render)
+
+
+@segments_app.command("show")
+def segments_show(
+    ctx: typer.Context,
+    segment_id: int,
+    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+    snapshot: Annotated[bool, typer.Option(help="Write the membership to the lake.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """A segment's definition and its count (optionally snapshot its members)."""
+    from steward.segments import service
+    from steward.segments.schemas import SegmentRead
+
+    context = _context(ctx)
+    with _segment_errors(), db.transaction(context.sessions) as session:
+        segment = service.get(session, segment_id)
+        if segment is None:
+            raise fail(f"no segment {segment_id}")
+        lake = context.lake()
+        document: dict[str, Any] = {
+            "segment": SegmentRead.model_validate(segment).model_dump(mode="json"),
+            "count": service.count(session, lake, _catalogue(), segment, _day(as_of)).model_dump(
+                mode="json"
+            ),
+        }
+        if snapshot:
+            members = service.snapshot_members(session, lake, _catalogue(), segment, _day(as_of))
+            document["snapshot"] = {k: str(v) for k, v in members.items()}
+
+    def render() -> None:
+        _print_mapping(document["segment"]["name"], document["segment"])
+        _print_count(document["count"])
+
+    emit(as_json, document, render)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> None:
+    """Serve the REST API (OpenAPI at /docs) on embedded defaults."""
+    import uvicorn
+
+    from steward.web.app import create_app
+
+    uvicorn.run(create_app(_context(ctx).settings), host=host, port=port)
+
+
+def _catalogue() -> Any:
+    from steward.tags.service import load_catalogue
+
+    return load_catalogue()
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+@contextmanager
+def _segment_errors() -> Iterator[None]:
+    from steward.rules import RuleError
+    from steward.segments.service import SegmentError
+
+    try:
+        yield
+    except RuleError as exc:
+        raise fail(str(exc)) from exc
+    except (SegmentError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+
+
+def _print_count(document: dict[str, Any]) -> None:
+    console = Console()
+    console.print(f"[bold]{document['total']:,}[/bold] subscribers as of {document['as_of']}")
+    for dim in ("by_city", "by_brand", "by_vip_level"):
+        parts = ", ".join(f"{k} {v:,}" for k, v in list(document[dim].items())[:8])
+        console.print(f"  {dim.removeprefix('by_')}: {parts}")
+    for row in document["sample"]:
+        console.print("  " + "  ".join(str(v) for v in row.values()))
 
 
 def _print_mapping(title: str, document: dict[str, Any]) -> None:

@@ -66,14 +66,20 @@ def load_raw_fields(
         _load_text(engine, path, interface, encoding)
 
 
-def _load_text(engine: AnalyticsEngine, path: Path, interface: Interface, encoding: str) -> None:
+def load_lines(engine: AnalyticsEngine, path: Path, encoding: str, table: str) -> None:
+    """Create ``table`` (line_no, line, decode_error) from a text file, line numbers kept."""
     engine.execute(
-        "CREATE OR REPLACE TEMP TABLE raw_lines "
+        f"CREATE OR REPLACE TEMP TABLE {table} "
         "(line_no BIGINT, line VARCHAR, decode_error BOOLEAN)"
     )
     for batch in _line_batches(path, encoding):
         engine.register("line_batch", batch)
-        engine.execute("INSERT INTO raw_lines SELECT * FROM line_batch")
+        engine.execute(f"INSERT INTO {table} SELECT * FROM line_batch")
+        engine.execute("DROP VIEW line_batch")
+
+
+def _load_text(engine: AnalyticsEngine, path: Path, interface: Interface, encoding: str) -> None:
+    load_lines(engine, path, encoding, "raw_lines")
     names = interface.field_names
     header = DELIMITER.join(names)
     columns = ",\n  ".join(

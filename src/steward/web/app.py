@@ -1,0 +1,58 @@
+"""The application factory: one FastAPI app, every domain adds its router here."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from steward import db
+from steward.lake.engine import make_engine
+from steward.lake.service import Lake
+from steward.rules import RuleError
+from steward.segments import api as segments_api
+from steward.segments.service import SegmentError
+from steward.settings import Settings
+from steward.tags import api as tags_api
+from steward.tags.service import TagError, load_catalogue
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app for ``settings``: database migrated, lake opened, catalogue loaded."""
+    app = FastAPI(
+        title="Steward",
+        version="0.1.0",
+        description="A dedicated, intelligent customer manager for every subscriber.",
+    )
+    engine = db.make_engine(settings.database_url)
+    db.migrate(engine)
+    app.state.sessions = db.session_factory(engine)
+    app.state.lake = Lake(
+        settings.lake, make_engine(settings.analytics_engine, temp_directory=settings.home / "tmp")
+    )
+    app.state.lake_lock = threading.Lock()
+    app.state.catalogue = load_catalogue()
+    app.include_router(tags_api.router)
+    app.include_router(segments_api.router)
+    app.add_exception_handler(RuleError, _rule_error)
+    app.add_exception_handler(SegmentError, _unprocessable)
+    app.add_exception_handler(TagError, _unprocessable)
+    return app
+
+
+async def _rule_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RuleError)
+    detail = {
+        "message": exc.message,
+        "position": exc.position,
+        "line": exc.line,
+        "column": exc.column,
+        "suggestions": exc.suggestions,
+        "pointer": exc.pointer(),
+    }
+    return JSONResponse(status_code=422, content={"detail": detail})
+
+
+async def _unprocessable(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": {"message": str(exc)}})
