@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -251,8 +251,10 @@ def demo(
     seed: Annotated[int, typer.Option()] = 7,
     as_json: JsonFlag = False,
 ) -> None:
-    """Generate a small province, load it, and show what the lake now holds."""
+    """Generate a small province, load it, refresh the tags and trial-count a rule."""
+    from steward.segments import service as segments
     from steward.synth.service import generate as run_generate
+    from steward.tags import service as tags
 
     context = _context(ctx)
     delivery = context.settings.home / "deliveries" / f"demo-seed{seed}"
@@ -261,18 +263,40 @@ def demo(
             subscribers=subscribers, days=days, seed=seed, out=delivery, progress=update
         )
     report = _load(context, delivery, "auto", None, show_progress=not as_json)
+    if report.status is not LoadStatus.PUBLISHED:
+        emit(as_json, report.to_dict(), lambda: _print_load(report.to_dict()))
+        raise typer.Exit(1)
+    as_of = generated.start + timedelta(days=days - 1)
+    catalogue = tags.load_catalogue()
+    lake = context.lake()
     with db.transaction(context.sessions) as session:
-        tables = [s.to_dict() for s in context.lake().summary(session)]
+        refreshed = tags.refresh(session, lake, catalogue, as_of)
+    with db.transaction(context.sessions) as session:
+        tables = [s.to_dict() for s in lake.summary(session)]
+        counted = segments.trial_count(session, lake, catalogue, rule=DEMO_RULE)
     load = report.to_dict()
-    document = {"generated": generated.to_dict(), "load": load, "lake": tables}
+    document = {
+        "generated": generated.to_dict(),
+        "load": load,
+        "lake": tables,
+        "tags": refreshed.to_dict(),
+        "trial_count": {"rule": DEMO_RULE} | counted.model_dump(mode="json"),
+    }
 
     def render() -> None:
         _print_load(load)
         _print_tables(tables)
+        Console().print(
+            f"tags: {refreshed.tags} for {refreshed.subscribers:,} subscribers "
+            f"as of {as_of} in {refreshed.seconds:.2f} s"
+        )
+        Console().print(f"trial count of [bold]{DEMO_RULE}[/bold]:")
+        _print_count(document["trial_count"])
 
     emit(as_json, document, render)
-    if report.status is not LoadStatus.PUBLISHED:
-        raise typer.Exit(1)
+
+
+DEMO_RULE = "brand = 'gotone' AND arpu_3m BETWEEN 50 AND 300 AND NOT complaint_sensitive"
 
 
 def _load(
