@@ -53,3 +53,26 @@ def test_the_interface_reference_in_docs_is_current(run: CliRunner) -> None:
     result = run.invoke(app, ["interfaces", "--markdown"])
     docs = Path(__file__).parents[1] / "docs" / "interface-files.md"
     assert result.stdout == docs.read_text(encoding="utf-8"), "run: make docs"
+
+
+def test_the_demo_generates_loads_refreshes_and_counts(run: CliRunner) -> None:
+    result = run.invoke(app, ["demo", "--subscribers", "400", "--days", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    demo = json.loads(result.stdout)
+    assert demo["load"]["status"] == "published"
+    assert demo["load"]["rows_quarantined"] == 0
+    assert demo["load"]["rows_loaded"] == demo["generated"]["total_rows"]
+    assert demo["tags"]["subscribers"] == 400
+    assert 0 < demo["trial_count"]["total"] < 400
+
+
+def test_generated_gbk_text_loads_without_a_quarantined_row(run: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "gbk"
+    generated = run.invoke(
+        app,
+        ["generate", "--subscribers", "200", "--out", str(out), "--text-encoding", "gbk", "--json"],
+    )
+    assert generated.exit_code == 0, generated.output
+    loaded = json.loads(run.invoke(app, ["ingest", str(out), "--json"]).stdout)
+    assert loaded["rows_quarantined"] == 0
+    assert {f["encoding"] for f in loaded["files"]} >= {"gb18030"}

@@ -275,12 +275,13 @@ def demo(
         tables = [s.to_dict() for s in lake.summary(session)]
         counted = segments.trial_count(session, lake, catalogue, rule=DEMO_RULE)
     load = report.to_dict()
+    trial = {"rule": DEMO_RULE} | counted.model_dump(mode="json")
     document = {
         "generated": generated.to_dict(),
         "load": load,
         "lake": tables,
         "tags": refreshed.to_dict(),
-        "trial_count": {"rule": DEMO_RULE} | counted.model_dump(mode="json"),
+        "trial_count": trial,
     }
 
     def render() -> None:
@@ -291,7 +292,7 @@ def demo(
             f"as of {as_of} in {refreshed.seconds:.2f} s"
         )
         Console().print(f"trial count of [bold]{DEMO_RULE}[/bold]:")
-        _print_count(document["trial_count"])
+        _print_count(trial)
 
     emit(as_json, document, render)
 

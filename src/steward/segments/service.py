@@ -155,7 +155,7 @@ def members_sql(
         if not files:
             return "SELECT CAST(NULL AS VARCHAR) AS msisdn WHERE FALSE"
         return f"SELECT DISTINCT msisdn FROM {lake.engine.scan_parquet(files)}"
-    operator = SET_OPERATORS[CombineOp(segment.combine_op)]
+    operator = SET_OPERATORS[CombineOp(segment.combine_op or CombineOp.UNION)]
     parts = []
     for operand_id in segment.operands or []:
         operand = session.get(Segment, operand_id)
