@@ -73,8 +73,14 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
         delivery = scratch / "delivery"
-        generate(subscribers=args.subscribers, days=args.days, seed=args.seed, out=delivery,
-                 start=date(2026, 11, 1), text_encoding="gbk" if args.text else None)
+        generate(
+            subscribers=args.subscribers,
+            days=args.days,
+            seed=args.seed,
+            out=delivery,
+            start=date(2026, 11, 1),
+            text_encoding="gbk" if args.text else None,
+        )
         files = sorted(p for p in delivery.iterdir() if p.suffix in DATA_SUFFIXES)
         (scratch / "base").mkdir()
         base_rows, base_s = baseline_copy(files, scratch / "base")

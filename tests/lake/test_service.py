@@ -19,8 +19,15 @@ from steward.lake.service import Lake, StagedPartition
 DAY = date(2026, 11, 1)
 
 
-def stage(lake: Lake, table: str, rows: list[int], *, day: date = DAY, part: str = "0",
-          load: str = "load-1") -> StagedPartition:
+def stage(
+    lake: Lake,
+    table: str,
+    rows: list[int],
+    *,
+    day: date = DAY,
+    part: str = "0",
+    load: str = "load-1",
+) -> StagedPartition:
     path = lake.stage_path(table, day, part, load)
     pq.write_table(pa.table({"n": rows}), path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -69,8 +69,7 @@ def load_raw_fields(
 def load_lines(engine: AnalyticsEngine, path: Path, encoding: str, table: str) -> None:
     """Create ``table`` (line_no, line, decode_error) from a text file, line numbers kept."""
     engine.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} "
-        "(line_no BIGINT, line VARCHAR, decode_error BOOLEAN)"
+        f"CREATE OR REPLACE TEMP TABLE {table} (line_no BIGINT, line VARCHAR, decode_error BOOLEAN)"
     )
     for batch in _line_batches(path, encoding):
         engine.register("line_batch", batch)
