@@ -242,7 +242,6 @@ class _Load:
             COPY (
               SELECT {columns} FROM typed_rows
               WHERE line_no NOT IN (SELECT line_no FROM problems)
-              ORDER BY line_no
             ) TO {validate.literal(target.as_posix())} (FORMAT parquet, COMPRESSION zstd)
             """
         )
