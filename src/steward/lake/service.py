@@ -8,6 +8,7 @@ same part replaces the catalogue row instead of adding rows.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
@@ -58,9 +59,27 @@ class TableSummary:
 class Lake:
     """Parquet partitions under ``root`` read through an analytics engine."""
 
-    def __init__(self, root: Path, engine: AnalyticsEngine) -> None:
+    def __init__(self, root: Path, engine: AnalyticsEngine, *, cache_tables: bool = False) -> None:
         self.root = root
         self.engine = engine
+        # A long-running process (the API) keeps hot tables in engine memory; a one-shot
+        # command reads Parquet directly rather than pay for loading what it reads once.
+        self.cache_tables = cache_tables
+        self._cached: dict[str, str] = {}
+
+    def hot(self, relation: str) -> str:
+        """``relation`` held in engine memory when caching is on (keyed by its files)."""
+        if not self.cache_tables:
+            return relation
+        if relation not in self._cached:
+            name = f"hot_{hashlib.sha256(relation.encode()).hexdigest()[:16]}"
+            self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {relation}")
+            # Keep memory bounded: only the newest relations stay (snapshots are replaced).
+            while len(self._cached) >= 2:
+                stale = self._cached.pop(next(iter(self._cached)))
+                self.engine.execute(f"DROP TABLE IF EXISTS {stale}")
+            self._cached[relation] = name
+        return self._cached[relation]
 
     def stage_path(self, table: str, day: date, part_key: str, load_id: str) -> Path:
         """Where a load writes a part before publishing it; the folder exists on return."""

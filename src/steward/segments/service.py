@@ -57,7 +57,8 @@ def _snapshot(session: Session, lake: Lake, as_of: date | None) -> tuple[date, s
     if latest is None:
         when = f" on or before {as_of}" if as_of else ""
         raise SegmentError(f"no profile snapshot{when}: run steward tags refresh first")
-    return latest
+    day, relation = latest
+    return day, lake.hot(relation)
 
 
 def trial_count(

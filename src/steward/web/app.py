@@ -29,7 +29,9 @@ def create_app(settings: Settings) -> FastAPI:
     db.migrate(engine)
     app.state.sessions = db.session_factory(engine)
     app.state.lake = Lake(
-        settings.lake, make_engine(settings.analytics_engine, temp_directory=settings.home / "tmp")
+        settings.lake,
+        make_engine(settings.analytics_engine, temp_directory=settings.home / "tmp"),
+        cache_tables=True,
     )
     app.state.lake_lock = threading.Lock()
     app.state.catalogue = load_catalogue()
