@@ -37,11 +37,22 @@ from steward.tags import service
 from steward.tags.schemas import TagCatalogue
 
 START = date(2026, 11, 1)
-USAGE_TAGS = (
-    "voice_calls_30d voice_calls_7d voice_minutes_30d voice_minutes_7d voice_mo_minutes_30d "
-    "voice_mt_minutes_30d voice_contacts_30d voice_days_active_30d voice_charge_30d "
-    "data_mb_30d data_mb_7d data_sessions_30d data_days_active_30d data_charge_30d"
-).split()
+USAGE_TAGS = [
+    "voice_calls_30d",
+    "voice_calls_7d",
+    "voice_minutes_30d",
+    "voice_minutes_7d",
+    "voice_mo_minutes_30d",
+    "voice_mt_minutes_30d",
+    "voice_contacts_30d",
+    "voice_days_active_30d",
+    "voice_charge_30d",
+    "data_mb_30d",
+    "data_mb_7d",
+    "data_sessions_30d",
+    "data_days_active_30d",
+    "data_charge_30d",
+]
 
 
 def register(data: Path, root: Path) -> str:
@@ -56,31 +67,38 @@ def register(data: Path, root: Path) -> str:
         target = lake.stage_path(name.interface.name, name.day, name.part_key, "bench")
         os.link(path, target)  # a hard link: the lake holds it, no copy
         digest = hashlib.sha256(path.name.encode()).hexdigest()
-        staged.append(StagedPartition(name.interface.name, name.day, name.part_key, target, 0,
-                                      digest))
+        staged.append(
+            StagedPartition(name.interface.name, name.day, name.part_key, target, 0, digest)
+        )
     with db.transaction(db.session_factory(engine)) as session:
         lake.publish(session, staged, "bench")
     engine.dispose()
     return url
 
 
-def _refresh_child(url: str, root: str, as_of: str, names: list[str] | None,
-                   out: Any) -> None:
+def _refresh_child(url: str, root: str, as_of: str, names: list[str] | None, out: Any) -> None:
     engine = db.make_engine(url)
-    lake = Lake(Path(root) / "lake", DuckDBEngine(memory_limit="16GB",
-                                                  temp_directory=Path(root) / "tmp"))
+    lake = Lake(
+        Path(root) / "lake", DuckDBEngine(memory_limit="16GB", temp_directory=Path(root) / "tmp")
+    )
     catalogue = service.load_catalogue()
     if names is not None:
         catalogue = subset(catalogue, names)
     with db.transaction(db.session_factory(engine)) as session:
         report = service.refresh(session, lake, catalogue, date.fromisoformat(as_of))
-    out.put({"seconds": report.seconds, "subscribers": report.subscribers,
-             "tags": report.tags,
-             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024})
+    out.put(
+        {
+            "seconds": report.seconds,
+            "subscribers": report.subscribers,
+            "tags": report.tags,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        }
+    )
 
 
-def refresh_in_child(url: str, root: Path, as_of: date, names: list[str] | None = None
-                     ) -> dict[str, Any]:
+def refresh_in_child(
+    url: str, root: Path, as_of: date, names: list[str] | None = None
+) -> dict[str, Any]:
     queue: multiprocessing.Queue[dict[str, Any]] = multiprocessing.Queue()
     child = multiprocessing.Process(
         target=_refresh_child, args=(url, str(root), as_of.isoformat(), names, queue)
@@ -147,13 +165,19 @@ def pandas_day(data: Path, day: date) -> tuple[int, float]:
     voice["mo"] = voice["minutes"].where(voice["direction"] == "mo", 0.0)
     voice["mt"] = voice["minutes"].where(voice["direction"] == "mt", 0.0)
     v = voice.groupby("msisdn").agg(
-        voice_calls_30d=("minutes", "size"), voice_minutes_30d=("minutes", "sum"),
-        voice_mo_minutes_30d=("mo", "sum"), voice_mt_minutes_30d=("mt", "sum"),
-        voice_contacts_30d=("other_party", "nunique"), voice_charge_30d=("charge", "sum"))
+        voice_calls_30d=("minutes", "size"),
+        voice_minutes_30d=("minutes", "sum"),
+        voice_mo_minutes_30d=("mo", "sum"),
+        voice_mt_minutes_30d=("mt", "sum"),
+        voice_contacts_30d=("other_party", "nunique"),
+        voice_charge_30d=("charge", "sum"),
+    )
     data_["mb"] = (data_["bytes_up"] + data_["bytes_down"]) / 1048576.0
-    d = data_.groupby("msisdn").agg(data_mb_30d=("mb", "sum"),
-                                    data_sessions_30d=("mb", "size"),
-                                    data_charge_30d=("charge", "sum"))
+    d = data_.groupby("msisdn").agg(
+        data_mb_30d=("mb", "sum"),
+        data_sessions_30d=("mb", "size"),
+        data_charge_30d=("charge", "sum"),
+    )
     profile = pd.read_parquet(data / f"profile_{START:%Y%m%d}.parquet", columns=["msisdn"])
     profile.merge(v, on="msisdn", how="left").merge(d, on="msisdn", how="left")
     return len(voice) + len(data_), time.perf_counter() - started
@@ -161,11 +185,18 @@ def pandas_day(data: Path, day: date) -> tuple[int, float]:
 
 def rows_in_window(data: Path, as_of: date, days: int) -> int:
     duck = DuckDBEngine()
-    paths = [data / f"{t}_{as_of - timedelta(days=i):%Y%m%d}.parquet"
-             for t in ("voice", "data") for i in range(min(days, 30))]
-    rows = duck.query(
-        f"SELECT count(*) AS n FROM {duck.scan_parquet([p for p in paths if p.exists()])}"
-    ).column("n")[0].as_py()
+    paths = [
+        data / f"{t}_{as_of - timedelta(days=i):%Y%m%d}.parquet"
+        for t in ("voice", "data")
+        for i in range(min(days, 30))
+    ]
+    rows = (
+        duck.query(
+            f"SELECT count(*) AS n FROM {duck.scan_parquet([p for p in paths if p.exists()])}"
+        )
+        .column("n")[0]
+        .as_py()
+    )
     duck.close()
     return int(rows)
 
@@ -185,9 +216,24 @@ def main() -> None:
     try:
         if args.data is None:
             subprocess.run(
-                [sys.executable, "-m", "steward.cli", "generate", "--subscribers",
-                 str(args.subscribers), "--days", str(args.days), "--seed", str(args.seed),
-                 "--out", str(data), "--json"], check=True, stdout=subprocess.DEVNULL)
+                [
+                    sys.executable,
+                    "-m",
+                    "steward.cli",
+                    "generate",
+                    "--subscribers",
+                    str(args.subscribers),
+                    "--days",
+                    str(args.days),
+                    "--seed",
+                    str(args.seed),
+                    "--out",
+                    str(data),
+                    "--json",
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         as_of = START + timedelta(days=args.days - 1)
         url = register(data, scratch)
         full = refresh_in_child(url, scratch, as_of)
@@ -213,7 +259,8 @@ def main() -> None:
         "usage_tags_steward_records_per_s": round(records / ours_usage["seconds"]),
         "pandas_records_per_s_one_day": round(pandas_rows / pandas_s),
         "ratio_steward_to_pandas_speed": round(
-            (records / ours_usage["seconds"]) / (pandas_rows / pandas_s), 1),
+            (records / ours_usage["seconds"]) / (pandas_rows / pandas_s), 1
+        ),
     }
     if args.json:
         print(json.dumps(result))

@@ -72,7 +72,7 @@ def trial_count(
     """Count a rule before saving it (试算): total, by city / brand / VIP, masked sample."""
     condition = condition_sql(rule, catalogue, lake.engine.dialect)
     day, snapshot = _snapshot(session, lake, as_of)
-    return _count(lake, day, f"SELECT * FROM {snapshot} WHERE {condition}")
+    return count_rows(lake, day, f"SELECT * FROM {snapshot} WHERE {condition}")
 
 
 def count(
@@ -83,10 +83,11 @@ def count(
     as_of: date | None = None,
 ) -> CountResult:
     day, snapshot = _snapshot(session, lake, as_of)
-    return _count(lake, day, rows_sql(session, lake, catalogue, segment, snapshot))
+    return count_rows(lake, day, rows_sql(session, lake, catalogue, segment, snapshot))
 
 
-def _count(lake: Lake, day: date, rows: str) -> CountResult:
+def count_rows(lake: Lake, day: date, rows: str) -> CountResult:
+    """Total, breakdowns and masked sample of the snapshot rows that ``rows`` selects."""
     started = time.perf_counter()
     dims = ", ".join(BREAKDOWNS)
     sets = ", ".join(["()"] + [f"({d})" for d in BREAKDOWNS])
