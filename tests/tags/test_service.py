@@ -332,3 +332,41 @@ def test_a_tag_declared_twice_is_refused(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({"tags": [common | BRAND, common | BRAND]}))
     with pytest.raises(batch.CatalogueError, match="declared twice"):
         service.load_catalogue(path)
+
+
+def test_a_short_window_inside_a_shared_scan_keeps_its_own_filter(
+    session: Session, lake: Lake
+) -> None:
+    base(session, lake)
+    catalogue = catalogue_of(
+        BRAND,
+        {
+            "name": "either_7d",
+            "type": "int",
+            "source": "voice",
+            "window": "7d",
+            "expression": "count(*) FILTER (WHERE direction = 'mt' OR roaming = 'domestic')",
+        },
+        {
+            "name": "calls_30d",
+            "type": "int",
+            "source": "voice",
+            "window": "30d",
+            "expression": "count(*)",
+            "default": 0,
+        },
+    )
+    calls = [
+        (date(2026, 11, 30), "mt", "none"),
+        (date(2026, 11, 29), "mo", "domestic"),
+        (date(2026, 11, 28), "mo", "none"),
+        (date(2026, 11, 2), "mt", "domestic"),
+    ]
+    for day, direction, roaming in calls:
+        at = datetime(day.year, day.month, day.day, 9, 0)
+        f.publish(
+            session, lake, "voice", day, [f.call(A, at, 30, direction=direction, roaming=roaming)]
+        )
+    tags = snapshot(session, lake, catalogue)
+    assert tags[A]["either_7d"] == 2
+    assert tags[A]["calls_30d"] == 4

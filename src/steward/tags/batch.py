@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlglot
 from sqlglot import exp
@@ -42,12 +42,25 @@ class TagGroup:
 
 
 def groups(catalogue: TagCatalogue) -> list[TagGroup]:
-    """Tags by (source, window), in catalogue order; derived tags are not in any group."""
+    """Tags in one pass each, in catalogue order; derived tags are not in any group.
+
+    A daily source is read once for all its windows: the group scans the longest window and
+    each shorter window's aggregates take a FILTER on the day (as an analyst would write it by
+    hand). Other sources group by (source, window).
+    """
     found: dict[tuple[str, str], list[TagDefinition]] = {}
     for tag in catalogue.tags:
-        if SOURCES[tag.source].kind is not SourceKind.DERIVED:
-            found.setdefault((tag.source, tag.window), []).append(tag)
-    return [TagGroup(SOURCES[s], w, tuple(tags)) for (s, w), tags in found.items()]
+        source = SOURCES[tag.source]
+        if source.kind is SourceKind.DERIVED:
+            continue
+        window = "days" if source.kind is SourceKind.DAILY else tag.window
+        found.setdefault((tag.source, window), []).append(tag)
+    result = []
+    for (name, window), tags in found.items():
+        if window == "days":
+            window = max(tags, key=lambda t: t.window_length).window
+        result.append(TagGroup(SOURCES[name], window, tuple(tags)))
+    return result
 
 
 def parse_expression(tag: TagDefinition, allowed: Mapping[str, object]) -> exp.Expr:
@@ -180,8 +193,8 @@ def snapshot_sql(
 def _group_sql(group: TagGroup, relation: str | None, as_of: date, dialect: str) -> str:
     columns = _source_columns(group.source)
     exprs = [
-        f"CAST({render(parse_expression(t, columns), as_of, dialect)} AS {SQL_TYPES[t.type]})"
-        f' AS "{t.name}"'
+        f"CAST({render(_within(parse_expression(t, columns), t, group, as_of), as_of, dialect)}"
+        f' AS {SQL_TYPES[t.type]}) AS "{t.name}"'
         for t in group.tags
     ]
     if relation is None:  # no partitions: an empty group, its tags NULL or their default
@@ -190,6 +203,29 @@ def _group_sql(group: TagGroup, relation: str | None, as_of: date, dialect: str)
     where = f" WHERE {group.source.row_filter}" if group.source.row_filter else ""
     select = f"SELECT {KEY}, {', '.join(exprs)} FROM {relation}{where}"
     return select + (f" GROUP BY {KEY}" if group.source.many_rows else "")
+
+
+def _within(tree: exp.Expr, tag: TagDefinition, group: TagGroup, as_of: date) -> exp.Expr:
+    """Restrict a shorter window's aggregates to its own days inside the group's scan."""
+    longest = int(group.window[:-1]) if group.window[:-1].isdigit() else 0
+    if group.source.time_column is None or tag.window_length >= longest:
+        return tree
+    first = as_of - timedelta(days=tag.window_length - 1)
+    day = exp.cast(exp.column(group.source.time_column), exp.DataType.build("DATE"))
+    condition = exp.GTE(this=day, expression=exp.cast(exp.Literal.string(first.isoformat()),
+                                                       exp.DataType.build("DATE")))
+    tree = tree.copy()
+    for aggregate in list(tree.find_all(exp.AggFunc)):
+        parent = aggregate.parent
+        if isinstance(parent, exp.Filter):
+            where = parent.expression
+            where.set("this", exp.and_(where.this, condition.copy()))
+        else:
+            wrapped = exp.Filter(this=aggregate.copy(), expression=exp.Where(this=condition.copy()))
+            if aggregate is tree:
+                return wrapped
+            aggregate.replace(wrapped)
+    return tree
 
 
 def _with_default(column: str, tag: TagDefinition) -> str:
