@@ -160,7 +160,8 @@ def snapshot_sql(
     joined: list[str] = []
     base: TagGroup | None = None
     for group in groups(catalogue):
-        relation = resolve(group.source, group.tags[0])
+        widest = next(t for t in group.tags if t.window == group.window)
+        relation = resolve(group.source, widest)
         ctes.append(f"{group.alias} AS ({_group_sql(group, relation, as_of, dialect)})")
         if group.source.name == "profile" and group.window == "snapshot":
             base = group
