@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -103,6 +104,28 @@ class Lake:
             row.published_at = utcnow()
         session.flush()
 
+    def write(self, session: Session, table: str, day: date, part_key: str, query: str) -> int:
+        """Write a query's result as a partition part and publish it (caller commits).
+
+        For derived tables (snapshots, memberships) produced by the engine itself; returns
+        the number of rows written.
+        """
+        load_id = str(uuid.uuid4())
+        target = self.stage_path(table, day, part_key, load_id)
+        literal = target.as_posix().replace("'", "''")
+        self.engine.execute(f"COPY ({query}) TO '{literal}' (FORMAT parquet, COMPRESSION zstd)")
+        fsync_file(target)
+        rows = (
+            self.engine.query(f"SELECT count(*) AS n FROM {self.engine.scan_parquet([target])}")
+            .column("n")[0]
+            .as_py()
+        )
+        digest = _sha256(target)
+        self.publish(
+            session, [StagedPartition(table, day, part_key, target, int(rows), digest)], load_id
+        )
+        return int(rows)
+
     def current_part(
         self, session: Session, table: str, day: date, part_key: str
     ) -> LakePartition | None:
@@ -186,6 +209,14 @@ class Lake:
 
     def _relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root.resolve()).as_posix()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(8 * 1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def remove_tree(path: Path) -> None:

@@ -7,9 +7,7 @@ the set algebra of its operands. Counting is one grouped scan of the snapshot.
 
 from __future__ import annotations
 
-import hashlib
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from sqlalchemy.orm import Session
 from steward.db import utcnow
 from steward.ingest import readers
 from steward.ingest.schemas import MSISDN_PATTERN
-from steward.lake.service import Lake, StagedPartition, fsync_file
+from steward.lake.service import Lake
 from steward.rules import parse_rule, to_sql
 from steward.segments.models import CombineOp, Segment, SegmentKind
 from steward.segments.schemas import CountResult, ListImportReport, SegmentCreate
@@ -290,24 +288,11 @@ def _unknown_numbers(session: Session, lake: Lake) -> tuple[int, list[str]]:
 
 
 def _stage_list(session: Session, lake: Lake, segment: Segment) -> None:
-    load_id = str(uuid.uuid4())
-    today = utcnow().date()
-    target = lake.stage_path(LIST_TABLE, today, f"s{segment.id}", load_id)
-    lake.engine.execute(
-        "COPY (SELECT value AS msisdn FROM list_checked WHERE problem IS NULL AND NOT repeated "
-        f"ORDER BY line_no) TO '{target.as_posix()}' (FORMAT parquet)"
+    query = (
+        "SELECT value AS msisdn FROM list_checked WHERE problem IS NULL AND NOT repeated "
+        "ORDER BY line_no"
     )
-    fsync_file(target)
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    lake.publish(
-        session,
-        [
-            StagedPartition(
-                LIST_TABLE, today, f"s{segment.id}", target, segment.list_size or 0, digest
-            )
-        ],
-        load_id,
-    )
+    lake.write(session, LIST_TABLE, utcnow().date(), f"s{segment.id}", query)
 
 
 def snapshot_members(
@@ -320,20 +305,9 @@ def snapshot_members(
     """Write the segment's members as of a date to the lake (table ``segment_member``)."""
     day, snapshot = _snapshot(session, lake, as_of)
     members = members_sql(session, lake, catalogue, segment, snapshot)
-    load_id = str(uuid.uuid4())
-    part = f"s{segment.id}"
-    target = lake.stage_path(MEMBER_TABLE, day, part, load_id)
-    lake.engine.execute(
-        f"COPY (SELECT m.msisdn, {segment.id} AS segment_id, DATE '{day.isoformat()}' AS as_of "
-        f"FROM ({members}) m SEMI JOIN {snapshot} s USING (msisdn) ORDER BY m.msisdn) "
-        f"TO '{target.as_posix()}' (FORMAT parquet)"
+    query = (
+        f"SELECT m.msisdn, {segment.id} AS segment_id, DATE '{day.isoformat()}' AS as_of "
+        f"FROM ({members}) m SEMI JOIN {snapshot} s USING (msisdn) ORDER BY m.msisdn"
     )
-    fsync_file(target)
-    rows = int(
-        lake.engine.query(f"SELECT count(*) AS n FROM {lake.engine.scan_parquet([target])}")
-        .column("n")[0]
-        .as_py()
-    )
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    lake.publish(session, [StagedPartition(MEMBER_TABLE, day, part, target, rows, digest)], load_id)
+    rows = lake.write(session, MEMBER_TABLE, day, f"s{segment.id}", query)
     return {"segment_id": segment.id, "as_of": day, "members": rows}

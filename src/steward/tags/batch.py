@@ -213,8 +213,10 @@ def _within(tree: exp.Expr, tag: TagDefinition, group: TagGroup, as_of: date) ->
         return tree
     first = as_of - timedelta(days=tag.window_length - 1)
     day = exp.cast(exp.column(group.source.time_column), exp.DataType.build("DATE"))
-    condition = exp.GTE(this=day, expression=exp.cast(exp.Literal.string(first.isoformat()),
-                                                       exp.DataType.build("DATE")))
+    condition = exp.GTE(
+        this=day,
+        expression=exp.cast(exp.Literal.string(first.isoformat()), exp.DataType.build("DATE")),
+    )
     tree = tree.copy()
     for aggregate in list(tree.find_all(exp.AggFunc)):
         parent = aggregate.parent

@@ -7,9 +7,7 @@ through the lake's catalogue: readers see the old snapshot or the new, never a h
 
 from __future__ import annotations
 
-import hashlib
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.lake.models import LakePartition
-from steward.lake.service import Lake, StagedPartition, fsync_file
+from steward.lake.service import Lake
 from steward.tags import batch
 from steward.tags.schemas import TagCatalogue, TagDefinition, TagType
 from steward.tags.sources import Source, SourceKind
@@ -119,19 +117,7 @@ def refresh(session: Session, lake: Lake, catalogue: TagCatalogue, as_of: date) 
     if lake.latest_day(session, "profile", as_of) is None:
         raise TagError(f"no profile snapshot on or before {as_of}: load a profile file first")
     sql = batch.snapshot_sql(catalogue, resolve, as_of, dialect=lake.engine.dialect)
-    load_id = str(uuid.uuid4())
-    target = lake.stage_path(SNAPSHOT_TABLE, as_of, "0", load_id)
-    lake.engine.execute(f"COPY ({sql}) TO '{target.as_posix()}' (FORMAT parquet, COMPRESSION zstd)")
-    fsync_file(target)
-    rows = int(
-        lake.engine.query(f"SELECT count(*) AS n FROM {lake.engine.scan_parquet([target])}")
-        .column("n")[0]
-        .as_py()
-    )
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    lake.publish(
-        session, [StagedPartition(SNAPSHOT_TABLE, as_of, "0", target, rows, digest)], load_id
-    )
+    rows = lake.write(session, SNAPSHOT_TABLE, as_of, "0", sql)
     return RefreshReport(
         as_of,
         rows,
