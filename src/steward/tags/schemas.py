@@ -7,32 +7,19 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from steward.rules import TagType
+from steward.rules.to_sql import SQL_TYPES
 from steward.tags.sources import SOURCES, SourceKind
+
+__all__ = ["SQL_TYPES", "Refresh", "TagCatalogue", "TagDefinition", "TagType"]
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 WINDOW = re.compile(r"^(snapshot|(?P<n>[1-9][0-9]{0,3})(?P<unit>[dm]))$")
 
 
-class TagType(StrEnum):
-    BOOL = "bool"
-    INT = "int"
-    FLOAT = "float"
-    CATEGORY = "category"
-    DATE = "date"
-
-
 class Refresh(StrEnum):
     DAILY = "daily"  # computed by the daily batch
     EVENT = "event"  # computed daily and kept current by events between refreshes
-
-
-SQL_TYPES = {
-    TagType.BOOL: "BOOLEAN",
-    TagType.INT: "BIGINT",
-    TagType.FLOAT: "DOUBLE",
-    TagType.CATEGORY: "VARCHAR",
-    TagType.DATE: "DATE",
-}
 
 
 class TagDefinition(BaseModel):
