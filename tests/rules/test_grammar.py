@@ -56,7 +56,7 @@ CONSTRUCTS = [
     "abs(arpu_3m - 100) < 20", "abs(-months) = 26", "coalesce(calls, 0) = 0",
     "coalesce(arpu_3m, months, 0) > 80", "least(arpu_3m, 50) = 50", "greatest(months, 30) = 30",
     "least(signup, last_recharge) = signup", "greatest(brand, 'a', 'z') = 'z'",
-    "lower(region) = 'jinan'", "upper(brand) = 'GOTONE'", "length(brand) = 6",
+    "lower(region) = 'lanzhou'", "upper(brand) = 'GOTONE'", "length(brand) = 6",
     "length(region) BETWEEN 1 AND 10", "current_date() > signup",
     # names: any case, quoted, across lines
     "BRAND = 'gotone' AND Months > 1", '"brand" = \'gotone\'', "brand = 'gotone'\n  AND vip",
