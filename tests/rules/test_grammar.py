@@ -19,7 +19,7 @@ CATALOGUE = {
 }  # fmt: skip
 AS_OF = date(2026, 3, 15)
 SUBSCRIBER = {
-    "brand": "gotone", "region": "Jinan", "arpu_3m": 88.5, "months": 26, "calls": 0,
+    "brand": "gotone", "region": "Lanzhou", "arpu_3m": 88.5, "months": 26, "calls": 0,
     "vip": True, "complaint_sensitive": False, "signup": date(2024, 1, 20),
     "last_recharge": date(2026, 3, 1),
 }  # fmt: skip
@@ -42,7 +42,7 @@ CONSTRUCTS = [
     "region IS NOT NULL", "calls IS NOT NULL", "vip IS TRUE", "complaint_sensitive IS FALSE",
     "complaint_sensitive IS NOT TRUE", "brand LIKE 'go%'", "brand LIKE '_otone'",
     "brand NOT LIKE '%zone'", "brand ILIKE 'GO%'", "brand NOT ILIKE 'M%'",
-    "brand LIKE 'go!%%' ESCAPE '!' OR brand LIKE '%one'", "region LIKE 'J__an'",
+    "brand LIKE 'go!%%' ESCAPE '!' OR brand LIKE '%one'", "region LIKE 'L__zhou'",
     # arithmetic
     "arpu_3m * 2 > 170", "arpu_3m / months > 3", "months / 4 = 6.5", "months - 30 < 0",
     "- months < 0", "-months = -26", "arpu_3m + months > 114", "(months + 4) * 2 = 60",
