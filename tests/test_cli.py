@@ -76,3 +76,12 @@ def test_generated_gbk_text_loads_without_a_quarantined_row(run: CliRunner, tmp_
     loaded = json.loads(run.invoke(app, ["ingest", str(out), "--json"]).stdout)
     assert loaded["rows_quarantined"] == 0
     assert {f["encoding"] for f in loaded["files"]} >= {"gb18030"}
+
+
+def test_a_bad_setting_is_named_without_a_traceback(
+    run: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STEWARD_ANALYTICS_MEMORY_LIMIT", "lots")
+    result = run.invoke(app, ["lake", "tables"])
+    assert result.exit_code == 2
+    assert "STEWARD_ANALYTICS_MEMORY_LIMIT" in result.stderr

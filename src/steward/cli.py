@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -59,7 +60,9 @@ class Context:
 
     def lake(self) -> Lake:
         engine = make_engine(
-            self.settings.analytics_engine, temp_directory=self.settings.home / "tmp"
+            self.settings.analytics_engine,
+            memory_limit=self.settings.analytics_memory_limit,
+            temp_directory=self.settings.home / "tmp",
         )
         return Lake(self.settings.lake, engine)
 
@@ -67,7 +70,13 @@ class Context:
 def _context(ctx: typer.Context) -> Context:
     obj = ctx.ensure_object(dict)
     if "context" not in obj:
-        obj["context"] = Context(Settings())
+        try:
+            obj["context"] = Context(Settings())
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"STEWARD_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+            )
+            raise fail(f"bad settings: {problems}") from None
     context: Context = obj["context"]
     return context
 

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; SQLite in home if empty.")
     lake_path: Path | None = Field(default=None, description="Parquet lake; home/lake if empty.")
     analytics_engine: str = Field(default="duckdb", description="Engine that reads the lake.")
+    analytics_memory_limit: str = Field(
+        default="4GB",
+        pattern=r"^[0-9]+(\.[0-9]+)?[KMGT]i?B$",
+        description="Memory the engine may hold before it spills to home/tmp.",
+    )
     ingest_max_bad_share: float = Field(
         default=0.5,
         ge=0.0,

@@ -77,13 +77,15 @@ class DuckDBEngine:
 ENGINES: dict[str, type[DuckDBEngine]] = {"duckdb": DuckDBEngine}
 
 
-def make_engine(name: str, *, temp_directory: Path | None = None) -> AnalyticsEngine:
+def make_engine(
+    name: str, *, memory_limit: str = "4GB", temp_directory: Path | None = None
+) -> AnalyticsEngine:
     """The engine a settings string names; unknown names are refused with the known ones."""
     try:
         engine_type = ENGINES[name]
     except KeyError:
         raise ValueError(f"unknown analytics engine {name!r}; known: {sorted(ENGINES)}") from None
-    return engine_type(temp_directory=temp_directory)
+    return engine_type(memory_limit=memory_limit, temp_directory=temp_directory)
 
 
 def _quote_literal(text: str) -> str:

@@ -30,7 +30,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.sessions = db.session_factory(engine)
     app.state.lake = Lake(
         settings.lake,
-        make_engine(settings.analytics_engine, temp_directory=settings.home / "tmp"),
+        make_engine(
+            settings.analytics_engine,
+            memory_limit=settings.analytics_memory_limit,
+            temp_directory=settings.home / "tmp",
+        ),
         cache_tables=True,
     )
     app.state.lake_lock = threading.Lock()
