@@ -295,3 +295,18 @@ def test_an_empty_folder_is_a_clear_error(session: Session, lake: Lake, tmp_path
     (tmp_path / "in").mkdir()
     with pytest.raises(DeliveryError, match="no interface files"):
         load(session, lake, tmp_path / "in", tmp_path)
+
+
+def test_a_parquet_column_of_another_type_is_checked_as_text(
+    session: Session, lake: Lake, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    f.basic_delivery(folder, subscribers=2)
+    (folder / "voice_20261101.txt").unlink()
+    rows = [f.voice(), f.voice("13800000002", duration_s="ten")]
+    f.write_parquet(folder, "voice", pa.Table.from_pylist(rows))  # every column a string
+    report = load(session, lake, folder, tmp_path)
+    (problem,) = quarantined(report, "voice_20261101.parquet")
+    assert (problem["line"], problem["field"], problem["code"]) == ("2", "duration_s", "type")
+    assert problem["raw"].startswith("13800000002|2026-11-01 09:15:00|mo|ten|")
+    assert lake.read(session, "voice").column("duration_s").to_pylist() == [65]

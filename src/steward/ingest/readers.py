@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
-from steward.ingest.schemas import TEXT_SUFFIXES, Interface
+from steward.ingest.schemas import TEXT_SUFFIXES, FieldType, Interface
 from steward.lake.engine import AnalyticsEngine
 
 DELIMITER = "|"
@@ -56,14 +56,23 @@ def inspect_file(path: Path, encoding: str = AUTO) -> FileFacts:
     return FileFacts(digest.hexdigest(), codecs.lookup(encoding).name, size)
 
 
+@dataclass(frozen=True)
+class RawFields:
+    """What the validator needs to know of ``raw_fields``: the columns that already carry
+    their field's type, and how to show a row as delivered (over alias ``r``)."""
+
+    native: frozenset[str]
+    raw_sql: str
+
+
 def load_raw_fields(
     engine: AnalyticsEngine, path: Path, interface: Interface, encoding: str
-) -> None:
+) -> RawFields:
     """Create the ``raw_fields`` relation in ``engine`` from a text or Parquet file."""
     if path.suffix.lower() == ".parquet":
-        _load_parquet(engine, path, interface)
-    else:
-        _load_text(engine, path, interface, encoding)
+        return _load_parquet(engine, path, interface)
+    _load_text(engine, path, interface, encoding)
+    return RawFields(frozenset(), "r.raw")
 
 
 def load_lines(engine: AnalyticsEngine, path: Path, encoding: str, table: str) -> None:
@@ -149,21 +158,45 @@ def _decode_batch(lines: list[bytes], first_line: int, encoding: str) -> pa.Tabl
     return pa.table({"line_no": numbers, "line": text, "decode_error": errors})
 
 
-def _load_parquet(engine: AnalyticsEngine, path: Path, interface: Interface) -> None:
+NATIVE_TYPES: dict[FieldType, Callable[[str], bool]] = {
+    FieldType.TEXT: lambda t: t == "VARCHAR",
+    FieldType.INT: lambda t: t in {"BIGINT", "INTEGER", "SMALLINT", "TINYINT"},
+    FieldType.FLOAT: lambda t: t in {"DOUBLE", "FLOAT", "REAL"} or t.startswith("DECIMAL"),
+    FieldType.BOOL: lambda t: t == "BOOLEAN",
+    FieldType.DATE: lambda t: t == "DATE",
+    FieldType.TIMESTAMP: lambda t: t.startswith("TIMESTAMP") and "TIME ZONE" not in t,
+}
+
+
+def _load_parquet(engine: AnalyticsEngine, path: Path, interface: Interface) -> RawFields:
+    """Typed Parquet columns stay typed (no text round trip); others become text to check."""
     scan = engine.scan_parquet([path], row_number=True)
-    present = set(engine.query(f"SELECT * FROM {scan} LIMIT 0").column_names)
-    missing = [n for n in interface.field_names if n not in present]
+    described = engine.query(f"DESCRIBE SELECT * FROM {scan}").to_pylist()
+    types = {row["column_name"]: str(row["column_type"]) for row in described}
+    missing = [n for n in interface.field_names if n not in types]
     if missing:
         raise UnreadableFileError(f"{path.name}: missing column(s) {', '.join(missing)}")
-    text = {n: f"NULLIF(trim(CAST(\"{n}\" AS VARCHAR)), '')" for n in interface.field_names}
-    columns = ",\n  ".join(f'{expr} AS "{n}"' for n, expr in text.items())
-    rendered = " || '|' || ".join(f"coalesce({expr}, '')" for expr in text.values())
+    native = frozenset(
+        f.name
+        for f in interface.fields
+        if NATIVE_TYPES[f.type](types[f.name]) and f.type is not FieldType.TEXT
+    )
+    columns = []
+    for field in interface.fields:
+        name = f'"{field.name}"'
+        if field.name in native:
+            columns.append(f"{name}")
+        else:
+            columns.append(f"NULLIF(trim(CAST({name} AS VARCHAR)), '') AS {name}")
     engine.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE raw_fields AS
-        SELECT file_row_number + 1 AS line_no, {rendered} AS raw,
-          CAST(NULL AS VARCHAR) AS field_error,
-          {columns}
+        SELECT file_row_number + 1 AS line_no, CAST(NULL AS VARCHAR) AS field_error,
+          {", ".join(columns)}
         FROM {scan}
         """
     )
+    raw = " || '|' || ".join(
+        f"coalesce(CAST(r.\"{n}\" AS VARCHAR), '')" for n in interface.field_names
+    )
+    return RawFields(native, raw)

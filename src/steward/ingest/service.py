@@ -136,12 +136,12 @@ class _Load:
             file_report.message = "the same content is already published"
             return
         try:
-            readers.load_raw_fields(self.engine, path, name.interface, facts.encoding)
+            raw = readers.load_raw_fields(self.engine, path, name.interface, facts.encoding)
         except readers.UnreadableFileError as exc:
             file_report.status, file_report.message = FileStatus.REJECTED, str(exc)
             return
-        self._validate(name, file_report)
-        self._quarantine_bad_rows(path, file_report)
+        self._validate(name, file_report, raw.native)
+        self._quarantine_bad_rows(path, file_report, raw.raw_sql)
         if file_report.bad_share > self.options.max_bad_share:
             file_report.status = FileStatus.REJECTED
             file_report.message = (
@@ -151,13 +151,12 @@ class _Load:
             return
         self._stage_good_rows(name, file_report)
 
-    def _validate(self, name: FileName, file_report: FileReport) -> None:
+    def _validate(self, name: FileName, file_report: FileReport, native: frozenset[str]) -> None:
         interface = name.interface
-        sql = validate.problems_sql(interface, name.day)
+        sql = validate.problems_sql(interface, name.day, native)
         self.engine.execute(f"CREATE OR REPLACE TEMP TABLE problems AS {sql}")
-        self.engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE typed_rows AS {validate.typed_rows_sql(interface)}"
-        )
+        typed_rows = validate.typed_rows_sql(interface, native)
+        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE typed_rows AS {typed_rows}")
         self.engine.execute(f"INSERT INTO problems {validate.duplicates_sql(interface)}")
         for field, target in interface.references.items():
             known = self._known_keys(INTERFACES[target])
@@ -216,7 +215,7 @@ class _Load:
         key = validate.column(interface.key[0])
         return f"(SELECT DISTINCT {key} FROM {self.engine.scan_parquet(files)})"
 
-    def _quarantine_bad_rows(self, path: Path, file_report: FileReport) -> None:
+    def _quarantine_bad_rows(self, path: Path, file_report: FileReport, raw_sql: str) -> None:
         if file_report.rows_quarantined == 0:
             return
         self.quarantine.mkdir(parents=True, exist_ok=True)
@@ -225,7 +224,7 @@ class _Load:
             f"""
             COPY (
               SELECT {validate.literal(path.name)} AS file, p.line_no AS line, p.field,
-                     p.code, p.reason, r.raw
+                     p.code, p.reason, {raw_sql} AS raw
               FROM problems p JOIN raw_fields r USING (line_no)
               ORDER BY p.line_no, p.field
             ) TO {validate.literal(target.as_posix())} (HEADER, DELIMITER ',')

@@ -42,9 +42,24 @@ def column(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def typed(field: Field) -> str:
-    """The SQL that turns the field's text into its type (NULL when it does not parse)."""
+NATIVE_SQL_TYPES = {
+    FieldType.INT: "BIGINT",
+    FieldType.FLOAT: "DOUBLE",
+    FieldType.BOOL: "BOOLEAN",
+    FieldType.DATE: "DATE",
+    FieldType.TIMESTAMP: "TIMESTAMP",
+}
+
+
+def typed(field: Field, native: bool = False) -> str:
+    """The SQL that turns the field's text into its type (NULL when it does not parse).
+
+    A ``native`` column already has the field's type (a typed Parquet column): it is only
+    widened, never parsed from text.
+    """
     value = column(field.name)
+    if native and field.type is not FieldType.TEXT:
+        return f"CAST({value} AS {NATIVE_SQL_TYPES[field.type]})"
     match field.type:
         case FieldType.TEXT:
             return value
@@ -71,16 +86,16 @@ def typed(field: Field) -> str:
 
 def _shown(field: Field) -> str:
     value = column(field.name)
-    return f"'''' || left({value}, {VALUE_SHOWN}) || ''''"
+    return f"'''' || left(CAST({value} AS VARCHAR), {VALUE_SHOWN}) || ''''"
 
 
-def field_checks(field: Field, file_day: date) -> list[Check]:
+def field_checks(field: Field, file_day: date, native: bool = False) -> list[Check]:
     """Every rule one field's value must pass, in the order a person would fix them."""
-    value, shown, as_type = column(field.name), _shown(field), typed(field)
+    value, shown, as_type = column(field.name), _shown(field), typed(field, native)
     checks: list[Check] = []
     if field.required:
         checks.append(Check(field.name, "required", f"{value} IS NULL", "'is required'"))
-    if field.type is not FieldType.TEXT:
+    if field.type is not FieldType.TEXT and not native:
         checks.append(
             Check(
                 field.name,
@@ -172,7 +187,9 @@ def _describe_pattern(field: Field) -> str:
     return "the format " + field.pattern.replace("'", "''") if field.pattern else ""
 
 
-def date_field_check(interface: Interface, file_day: date) -> list[Check]:
+def date_field_check(
+    interface: Interface, file_day: date, native: frozenset[str] = frozenset()
+) -> list[Check]:
     """Records of a daily file must fall on the file's day (a bill file: its month's first)."""
     if interface.date_field is None:
         return []
@@ -182,16 +199,16 @@ def date_field_check(interface: Interface, file_day: date) -> list[Check]:
         Check(
             field.name,
             "date",
-            f"CAST({typed(field)} AS DATE) <> DATE {day}",
+            f"CAST({typed(field, field.name in native)} AS DATE) <> DATE {day}",
             f"{_shown(field)} || ' is not on the file''s date {file_day.isoformat()}'",
         )
     ]
 
 
-def problems_sql(interface: Interface, file_day: date) -> str:
+def problems_sql(interface: Interface, file_day: date, native: frozenset[str] = frozenset()) -> str:
     """One row per problem: (line_no, field, code, reason) over ``raw_fields``."""
-    checks = [c for f in interface.fields for c in field_checks(f, file_day)]
-    checks += date_field_check(interface, file_day)
+    checks = [c for f in interface.fields for c in field_checks(f, file_day, f.name in native)]
+    checks += date_field_check(interface, file_day, native)
     cases = ",\n      ".join(
         f"CASE WHEN coalesce({c.failing}, FALSE) THEN "
         f"{{'field': {literal(c.field)}, 'code': {literal(c.code)}, 'reason': {c.reason}}} END"
@@ -209,9 +226,11 @@ def problems_sql(interface: Interface, file_day: date) -> str:
     """
 
 
-def typed_rows_sql(interface: Interface) -> str:
+def typed_rows_sql(interface: Interface, native: frozenset[str] = frozenset()) -> str:
     """The typed columns of the rows that passed every field check."""
-    columns = ",\n  ".join(f"{typed(f)} AS {column(f.name)}" for f in interface.fields)
+    columns = ",\n  ".join(
+        f"{typed(f, f.name in native)} AS {column(f.name)}" for f in interface.fields
+    )
     return f"""
     SELECT line_no, {columns}
     FROM raw_fields
