@@ -173,3 +173,25 @@ def test_counting_without_a_snapshot_says_what_to_do(
 ) -> None:
     with pytest.raises(service.SegmentError, match="run steward tags refresh first"):
         service.trial_count(session, lake, catalogue, rule="TRUE")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "brand = 'gotone'",
+        "brand = 'nosuch'",
+        "brand < 'h'",
+        "city >= 'm'",
+        "city LIKE 'lan%' OR brand IN ('mzone', 'nosuch')",
+        "lower(vip_level) <> 'none'",
+        "brand BETWEEN 'f' AND 'n' AND NOT dnd_vip_silver",
+        "county IS NULL",
+    ],
+)
+def test_the_in_memory_snapshot_counts_exactly_as_the_parquet_one(
+    session: Session, province: Lake, catalogue: TagCatalogue, rule: str
+) -> None:
+    hot = Lake(province.root, province.engine, cache_tables=True)
+    cold_count = service.trial_count(session, province, catalogue, rule=rule)
+    hot_count = service.trial_count(session, hot, catalogue, rule=rule)
+    assert hot_count.model_dump(exclude={"seconds"}) == cold_count.model_dump(exclude={"seconds"})

@@ -26,6 +26,8 @@ from steward.db import utcnow
 from steward.lake.engine import AnalyticsEngine
 from steward.lake.models import LakePartition
 
+ENUM_MAX_VALUES = 1024
+
 
 @dataclass(frozen=True)
 class StagedPartition:
@@ -68,19 +70,58 @@ class Lake:
         self.cache_tables = cache_tables
         self._cached: dict[str, str] = {}
 
-    def hot(self, relation: str) -> str:
-        """``relation`` held in engine memory when caching is on (keyed by its files)."""
+    def hot(self, relation: str, *, keep_text: tuple[str, ...] = ()) -> str:
+        """``relation`` held in engine memory when caching is on (keyed by its files).
+
+        Low-cardinality text columns (city, brand, plan …) become ENUMs whose values are in
+        sorted order, so comparisons keep text semantics but run on small integers.
+        """
         if not self.cache_tables:
             return relation
         if relation not in self._cached:
             name = f"hot_{hashlib.sha256(relation.encode()).hexdigest()[:16]}"
-            self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {relation}")
+            self.engine.execute(
+                f"CREATE OR REPLACE TEMP TABLE {name} AS "
+                f"SELECT {self._enum_columns(relation, name, keep_text)} FROM {relation}"
+            )
             # Keep memory bounded: only the newest relations stay (snapshots are replaced).
             while len(self._cached) >= 2:
                 stale = self._cached.pop(next(iter(self._cached)))
                 self.engine.execute(f"DROP TABLE IF EXISTS {stale}")
             self._cached[relation] = name
         return self._cached[relation]
+
+    def _enum_columns(self, relation: str, prefix: str, keep_text: tuple[str, ...]) -> str:
+        described = self.engine.query(f"DESCRIBE SELECT * FROM {relation}").to_pylist()
+        text = [
+            r["column_name"]
+            for r in described
+            if r["column_type"] == "VARCHAR" and r["column_name"] not in keep_text
+        ]
+        if not text:
+            return "*"
+        distinct = self.engine.query(
+            "SELECT "
+            + ", ".join(f'approx_count_distinct("{c}") AS "{c}"' for c in text)
+            + f" FROM {relation}"
+        ).to_pylist()[0]
+        casts: dict[str, str] = {}
+        for column in (c for c in text if distinct[c] <= ENUM_MAX_VALUES):
+            values = (
+                self.engine.query(
+                    f'SELECT DISTINCT "{column}" AS v FROM {relation} WHERE "{column}" IS NOT NULL '
+                    "ORDER BY 1"
+                )
+                .column("v")
+                .to_pylist()
+            )
+            if not values or len(values) > ENUM_MAX_VALUES:
+                continue
+            enum = f"{prefix}_{len(casts)}"
+            members = ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+            self.engine.execute(f"CREATE TYPE {enum} AS ENUM ({members})")
+            casts[column] = f'CAST("{column}" AS {enum}) AS "{column}"'
+        return ", ".join(casts.get(r["column_name"], f'"{r["column_name"]}"') for r in described)
 
     def stage_path(self, table: str, day: date, part_key: str, load_id: str) -> Path:
         """Where a load writes a part before publishing it; the folder exists on return."""
