@@ -66,7 +66,11 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=200_000)
     parser.add_argument("--days", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--text", action="store_true", help="deliver |-delimited GBK text")
+    parser.add_argument(
+        "--text",
+        action="store_true",
+        help="deliver |-delimited UTF-8 text (DuckDB alone cannot read GBK)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -79,7 +83,7 @@ def main() -> None:
             seed=args.seed,
             out=delivery,
             start=date(2026, 11, 1),
-            text_encoding="gbk" if args.text else None,
+            text_encoding="utf-8" if args.text else None,
         )
         files = sorted(p for p in delivery.iterdir() if p.suffix in DATA_SUFFIXES)
         (scratch / "base").mkdir()
@@ -91,7 +95,7 @@ def main() -> None:
     result = {
         "subscribers": args.subscribers,
         "days": args.days,
-        "format": "gbk text" if args.text else "parquet",
+        "format": "utf-8 text" if args.text else "parquet",
         "rows": rows,
         "baseline_rows": base_rows,
         "baseline_seconds": round(base_s, 2),
