@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ def test_a_clean_delivery_is_published_whole(session: Session, lake: Lake, tmp_p
     assert voice.schema.field("duration_s").type == pa.int64()
     assert voice.schema.field("start_time").type == pa.timestamp("us")
     assert session.get(IngestLoad, report.load_id) is not None
+    written = json.loads((tmp_path / "quarantine" / report.load_id / "report.json").read_text())
+    assert written["rows_loaded"] == report.rows_loaded
 
 
 # One failing row per validation rule: (interface, row overrides, field, code, words in reason)

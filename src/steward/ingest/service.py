@@ -9,6 +9,7 @@ of it (R-DATA-2). Re-loading a file whose content is already published changes n
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -76,7 +77,14 @@ def ingest(
         raise
     load.report.seconds = time.perf_counter() - started
     _record(session, load.report)
+    _write_report_file(load.quarantine / "report.json", load.report)
     return load.report
+
+
+def _write_report_file(path: Path, report: LoadReport) -> None:
+    """The load's report beside its quarantine files, for the operator who has only files."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def delivery_files(source: Path) -> list[tuple[Path, FileName]]:
