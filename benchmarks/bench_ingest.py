@@ -12,7 +12,6 @@ It prints rows/s for both and the ratio, so a regression shows as a ratio, not a
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import shutil
 import tempfile
@@ -20,6 +19,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from report import print_result
 from steward import db
 from steward.ingest.schemas import DATA_SUFFIXES
 from steward.ingest.service import IngestOptions, ingest
@@ -106,11 +106,7 @@ def main() -> None:
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "projected_province_day_minutes": round(seconds / rows * 576e6 / 60, 1),
     }
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:>34}: {value}")
+    print_result(result, as_json=args.json)
 
 
 if __name__ == "__main__":

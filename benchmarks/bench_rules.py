@@ -10,12 +10,12 @@ the ratio is what SQL semantics cost on the online path.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from report import print_result
 from steward.rules import TagType, parse_rule, to_python
 
 RULE = (
@@ -68,7 +68,7 @@ def main() -> None:
         "hand_python_calls_per_s": round(hand),
         "ratio_hand_to_steward": round(hand / ours, 2),
     }
-    print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    print_result(result, as_json=args.json)
 
 
 if __name__ == "__main__":

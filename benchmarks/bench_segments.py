@@ -14,7 +14,6 @@ city / brand / VIP level, masked sample) three ways, p50 over ``--repeat`` runs:
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import psycopg
 
+from report import print_result
 from steward.lake.engine import DuckDBEngine
 from steward.lake.service import Lake
 from steward.segments import service
@@ -153,11 +153,7 @@ def main() -> None:
         "ratio_postgres_to_steward_memory": round(postgres_s / memory_s, 1),
         "ratio_postgres_to_steward_parquet": round(postgres_s / parquet_s, 1),
     }
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:>36}: {value}")
+    print_result(result, as_json=args.json)
 
 
 if __name__ == "__main__":

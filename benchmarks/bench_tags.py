@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from report import print_result
 from steward import db
 from steward.ingest.schemas import parse_file_name
 from steward.lake.engine import DuckDBEngine
@@ -267,11 +268,7 @@ def main() -> None:
         result["ratio_steward_to_pandas_speed"] = round(
             (records / ours_usage["seconds"]) / (pandas_rows / pandas_s), 1
         )
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:>36}: {value}")
+    print_result(result, as_json=args.json)
 
 
 if __name__ == "__main__":
