@@ -85,3 +85,14 @@ def test_a_bad_setting_is_named_without_a_traceback(
     result = run.invoke(app, ["lake", "tables"])
     assert result.exit_code == 2
     assert "STEWARD_ANALYTICS_MEMORY_LIMIT" in result.stderr
+
+
+def test_a_late_daily_file_is_noticed(run: CliRunner, tmp_path: Path) -> None:
+    f.basic_delivery(tmp_path / "in", subscribers=2)
+    assert run.invoke(app, ["ingest", str(tmp_path / "in")]).exit_code == 0
+    result = run.invoke(app, ["lake", "late", "--as-of", "2026-11-01", "--json"])
+    assert result.exit_code == 1
+    late = {r["interface"]: r["last_published"] for r in json.loads(result.stdout)}
+    assert "voice" not in late
+    assert late["data"] is None
+    assert "profile" not in late

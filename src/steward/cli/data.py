@@ -154,6 +154,27 @@ def lake_tables(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     emit(as_json, summaries, lambda: print_tables(summaries))
 
 
+@lake_app.command("late")
+def lake_late(
+    ctx: typer.Context,
+    as_of: Annotated[str, typer.Option("--as-of", help="The day whose files are due.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Daily interface files not yet delivered for a day; exits 1 when any is late."""
+    context = context_of(ctx)
+    with db.transaction(context.sessions) as session:
+        late = ingest_service.late_interfaces(session, context.lake(), date.fromisoformat(as_of))
+    emit(
+        as_json,
+        late,
+        lambda: print_mapping(
+            f"late files for {as_of}", {str(r["interface"]): r["last_published"] for r in late}
+        ),
+    )
+    if late:
+        raise typer.Exit(1)
+
+
 @lake_app.command("vacuum")
 def lake_vacuum(
     ctx: typer.Context,

@@ -317,3 +317,25 @@ def recent_loads(session: Session, limit: int = 20) -> list[IngestLoad]:
     return list(
         session.scalars(select(IngestLoad).order_by(IngestLoad.started_at.desc()).limit(limit))
     )
+
+
+def late_interfaces(session: Session, lake: Lake, as_of: date) -> list[dict[str, object]]:
+    """Daily interfaces whose file for ``as_of`` has not been published (a late delivery).
+
+    Daily record files (voice, data, …) are expected every day; the monthly bill on the first
+    of its month; snapshots (profile, subscription, product) are judged by the last day seen.
+    """
+    late: list[dict[str, object]] = []
+    for interface in INTERFACES.values():
+        if interface.date_field is None or interface.name == "bill":
+            continue
+        last = lake.latest_day(session, interface.name, as_of)
+        if last != as_of:
+            late.append(
+                {
+                    "interface": interface.name,
+                    "expected": as_of.isoformat(),
+                    "last_published": last.isoformat() if last else None,
+                }
+            )
+    return late
