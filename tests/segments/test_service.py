@@ -195,3 +195,15 @@ def test_the_in_memory_snapshot_counts_exactly_as_the_parquet_one(
     cold_count = service.trial_count(session, province, catalogue, rule=rule)
     hot_count = service.trial_count(session, hot, catalogue, rule=rule)
     assert hot_count.model_dump(exclude={"seconds"}) == cold_count.model_dump(exclude={"seconds"})
+
+
+def test_a_trial_count_exports_to_a_csv_excel_opens(
+    session: Session, province: Lake, catalogue: TagCatalogue, tmp_path: Path
+) -> None:
+    result = service.trial_count(session, province, catalogue, rule="brand = 'gotone'")
+    path = tmp_path / "count.csv"
+    service.write_count_csv(result, "brand = 'gotone'", path)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[3] == "total,,3"
+    assert "city,lanzhou,2" in lines

@@ -107,6 +107,7 @@ def segments_count(
     ctx: typer.Context,
     rule: Annotated[str, typer.Argument(help="A condition over tags, in the rule language.")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Snapshot date.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Also write the breakdown for Excel.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Trial-count a rule (试算): total, by city / brand / VIP level, a masked sample."""
@@ -117,6 +118,8 @@ def segments_count(
         result = service.trial_count(
             session, context.lake(), tag_catalogue(), rule=rule, as_of=day_of(as_of)
         )
+    if csv is not None:
+        service.write_count_csv(result, rule, csv)
     document = result.model_dump(mode="json")
     emit(as_json, document, lambda: print_count(document))
 

@@ -7,6 +7,7 @@ the set algebra of its operands. Counting is one grouped scan of the snapshot.
 
 from __future__ import annotations
 
+import csv
 import time
 from datetime import date
 from pathlib import Path
@@ -310,3 +311,21 @@ def snapshot_members(
     )
     rows = lake.write(session, MEMBER_TABLE, day, f"s{segment.id}", query)
     return {"segment_id": segment.id, "as_of": day, "members": rows}
+
+
+def write_count_csv(result: CountResult, rule: str, path: Path) -> None:
+    """The trial count as rows (dimension, value, subscribers) for Excel: UTF-8 with a BOM so
+    Chinese text opens correctly."""
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["dimension", "value", "subscribers"])
+        writer.writerow(["rule", rule, ""])
+        writer.writerow(["as_of", result.as_of.isoformat(), ""])
+        writer.writerow(["total", "", result.total])
+        for dimension, counts in (
+            ("city", result.by_city),
+            ("brand", result.by_brand),
+            ("vip_level", result.by_vip_level),
+        ):
+            for value, subscribers in counts.items():
+                writer.writerow([dimension, value, subscribers])
