@@ -20,6 +20,9 @@ from steward import db
 from steward.lake.engine import DuckDBEngine
 from steward.lake.service import Lake
 
+# The web app fixture (`api`: one user of every role) lives in its own module.
+pytest_plugins = ["tests.web_fixtures"]
+
 POSTGRES_URL = os.environ.get(
     "STEWARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -96,3 +96,29 @@ def test_a_late_daily_file_is_noticed(run: CliRunner, tmp_path: Path) -> None:
     assert "voice" not in late
     assert late["data"] is None
     assert "profile" not in late
+
+
+def test_an_administrator_adds_a_user_from_the_command_line(run: CliRunner) -> None:
+    result = run.invoke(
+        app,
+        [
+            "users",
+            "create",
+            "lz.planner",
+            "--role",
+            "planner",
+            "--district",
+            "lanzhou",
+            "--password",
+            "long enough pw",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    listed = json.loads(run.invoke(app, ["users", "list", "--json"]).stdout)
+    assert listed == [
+        {"username": "lz.planner", "role": "planner", "district": "lanzhou", "active": True}
+    ]
+    short = run.invoke(app, ["users", "create", "x.y.z", "--role", "clerk", "--password", "short"])
+    assert short.exit_code == 2
+    assert "at least 10 characters" in short.stderr

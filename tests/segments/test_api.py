@@ -2,82 +2,72 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date
-from pathlib import Path
-
-import pytest
-from fastapi.testclient import TestClient
-
-from steward import db
-from steward.settings import Settings
-from steward.tags import service as tags_service
-from steward.web.app import create_app
-from tests.tags import factories as f
+from tests.web_fixtures import Api
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(home=tmp_path))
-    with db.transaction(app.state.sessions) as session:
-        f.publish(
-            session,
-            app.state.lake,
-            "profile",
-            date(2026, 11, 1),
-            [f.profile("13800000001"), f.profile("13800000002", brand="mzone")],
-        )
-        tags_service.refresh(session, app.state.lake, app.state.catalogue, date(2026, 11, 30))
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def test_trial_count_through_the_api(client: TestClient) -> None:
-    response = client.post("/segments/count", json={"rule": "brand = 'mzone'"})
+def test_trial_count_through_the_api(api: Api) -> None:
+    response = api.client.post(
+        "/segments/count", json={"rule": "brand = 'mzone'"}, headers=api.as_("planner")
+    )
     assert response.status_code == 200, response.text
     assert response.json()["total"] == 1
 
 
-def test_a_bad_rule_is_a_422_with_position_and_suggestions(client: TestClient) -> None:
-    response = client.post("/segments/count", json={"rule": "brand = 'x' AND arpu3m > 5"})
+def test_a_city_user_counts_only_their_city(api: Api) -> None:
+    rule = {"rule": "TRUE"}
+    assert (
+        api.client.post("/segments/count", json=rule, headers=api.as_("planner")).json()["total"]
+        == 3
+    )
+    scoped = api.client.post("/segments/count", json=rule, headers=api.as_("lanzhou_planner"))
+    assert scoped.json()["total"] == 2
+    assert scoped.json()["by_city"] == {"lanzhou": 2}
+
+
+def test_a_bad_rule_is_a_422_with_position_and_suggestions(api: Api) -> None:
+    response = api.client.post(
+        "/segments/count", json={"rule": "brand = 'x' AND arpu3m > 5"}, headers=api.as_("analyst")
+    )
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert detail["column"] > 1
     assert "arpu_3m" in detail["suggestions"]
 
 
-def test_create_list_count_and_snapshot_a_segment(client: TestClient) -> None:
-    created = client.post(
-        "/segments", json={"name": "all", "rule": "TRUE"}, headers={"X-Steward-User": "planner1"}
-    )
+def test_create_list_count_and_snapshot_a_segment(api: Api) -> None:
+    planner = api.as_("planner")
+    created = api.client.post("/segments", json={"name": "all", "rule": "TRUE"}, headers=planner)
     assert created.status_code == 201, created.text
     segment = created.json()
-    assert segment["owner"] == "planner1"
-    assert [s["name"] for s in client.get("/segments").json()] == ["all"]
-    assert client.get(f"/segments/{segment['id']}/count").json()["total"] == 2
-    snap = client.post(f"/segments/{segment['id']}/snapshot").json()
-    assert snap["members"] == 2
-    assert client.get("/segments/999").status_code == 404
+    assert segment["owner"] == "planner"
+    assert [s["name"] for s in api.client.get("/segments", headers=planner).json()] == ["all"]
+    count = api.client.get(f"/segments/{segment['id']}/count", headers=api.as_("approver"))
+    assert count.json()["total"] == 3
+    snap = api.client.post(f"/segments/{segment['id']}/snapshot", headers=planner).json()
+    assert snap["members"] == 3
+    assert api.client.get("/segments/999", headers=planner).status_code == 404
 
 
-def test_importing_a_list_by_upload(client: TestClient) -> None:
-    response = client.post(
+def test_importing_a_list_by_upload(api: Api) -> None:
+    response = api.client.post(
         "/segments/import",
         data={"name": "upload"},
         files={"file": ("l.txt", b"13800000001\nbad\n13800000002\n")},
+        headers=api.as_("planner"),
     )
     assert response.status_code == 200, response.text
     report = response.json()
     assert (report["accepted"], report["bad_lines"][0]["line"]) == (2, 2)
 
 
-def test_tags_are_listed_and_shown_with_their_distribution(client: TestClient) -> None:
-    assert len(client.get("/tags").json()) >= 80
-    shown = client.get("/tags/brand").json()
-    assert shown["distribution"]["top"][0]["subscribers"] == 1
-    assert client.get("/tags/nope").status_code == 404
+def test_tags_are_listed_and_shown_with_their_distribution(api: Api) -> None:
+    clerk = api.as_("clerk")
+    assert len(api.client.get("/tags", headers=clerk).json()) >= 80
+    shown = api.client.get("/tags/brand", headers=clerk).json()
+    assert shown["distribution"]["top"][0] == {"value": "gotone", "subscribers": 2}
+    assert api.client.get("/tags/nope", headers=clerk).status_code == 404
 
 
-def test_the_openapi_document_is_served(client: TestClient) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
-    assert {"/segments/count", "/segments", "/tags"} <= set(paths)
+def test_the_openapi_document_is_served(api: Api) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+    assert {"/segments/count", "/segments", "/tags", "/auth/token"} <= set(paths)

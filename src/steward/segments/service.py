@@ -60,6 +60,13 @@ def _snapshot(session: Session, lake: Lake, as_of: date | None) -> tuple[date, s
     return day, lake.hot(relation, keep_text=("msisdn",))
 
 
+def _scoped(rows: str, scope: str | None, catalogue: TagCatalogue, lake: Lake) -> str:
+    """Rows limited to a user's district (a rule from the auth domain), if any."""
+    if scope is None:
+        return rows
+    return f"SELECT * FROM ({rows}) WHERE {condition_sql(scope, catalogue, lake.engine.dialect)}"
+
+
 def trial_count(
     session: Session,
     lake: Lake,
@@ -67,11 +74,16 @@ def trial_count(
     *,
     rule: str,
     as_of: date | None = None,
+    scope: str | None = None,
 ) -> CountResult:
-    """Count a rule before saving it (试算): total, by city / brand / VIP, masked sample."""
+    """Count a rule before saving it (试算): total, by city / brand / VIP, masked sample.
+
+    ``scope`` (a rule) limits the count to what the caller may see: their district.
+    """
     condition = condition_sql(rule, catalogue, lake.engine.dialect)
     day, snapshot = _snapshot(session, lake, as_of)
-    return count_rows(lake, day, f"SELECT * FROM {snapshot} WHERE {condition}")
+    rows = f"SELECT * FROM {snapshot} WHERE {condition}"
+    return count_rows(lake, day, _scoped(rows, scope, catalogue, lake))
 
 
 def count(
@@ -80,9 +92,14 @@ def count(
     catalogue: TagCatalogue,
     segment: Segment,
     as_of: date | None = None,
+    scope: str | None = None,
 ) -> CountResult:
     day, snapshot = _snapshot(session, lake, as_of)
-    return count_rows(lake, day, rows_sql(session, lake, catalogue, segment, snapshot))
+    return count_rows(
+        lake,
+        day,
+        _scoped(rows_sql(session, lake, catalogue, segment, snapshot), scope, catalogue, lake),
+    )
 
 
 def count_rows(lake: Lake, day: date, rows: str) -> CountResult:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 
 from steward.tags import service
-from steward.web.deps import Catalogue, DbSession, LakeDep
+from steward.web.deps import EVERYONE, Catalogue, DbSession, LakeDep, RequireRole
 
-router = APIRouter(prefix="/tags", tags=["tags"])
+router = APIRouter(prefix="/tags", tags=["tags"], dependencies=[Depends(RequireRole(*EVERYONE))])
 
 
 @router.get("")

@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from steward import db
+from steward.auth import api as auth_api
+from steward.auth.service import AuthError
 from steward.lake.engine import make_engine
 from steward.lake.service import Lake
 from steward.rules import RuleError
@@ -39,11 +41,13 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.lake_lock = threading.Lock()
     app.state.catalogue = load_catalogue()
+    app.include_router(auth_api.router)
     app.include_router(tags_api.router)
     app.include_router(segments_api.router)
     app.add_exception_handler(RuleError, _rule_error)
     app.add_exception_handler(SegmentError, _unprocessable)
     app.add_exception_handler(TagError, _unprocessable)
+    app.add_exception_handler(AuthError, _unprocessable)
     return app
 
 
