@@ -41,14 +41,9 @@ class SegmentError(ValueError):
     """A segment request that cannot be served; the message says why."""
 
 
-def rule_types(catalogue: TagCatalogue) -> dict[str, str]:
-    """The names and types the rule language may use: every tag, plus ``msisdn``."""
-    return {"msisdn": "category"} | {t.name: t.type.value for t in catalogue.tags}
-
-
 def condition_sql(text: str, catalogue: TagCatalogue, dialect: str) -> str:
     """The rule as a checked SQL condition; raises ``RuleError`` with position and hints."""
-    return to_sql(parse_rule(text, rule_types(catalogue)), dialect=dialect)
+    return to_sql(parse_rule(text, tags_service.rule_types(catalogue)), dialect=dialect)
 
 
 def _snapshot(session: Session, lake: Lake, as_of: date | None) -> tuple[date, str]:
@@ -189,7 +184,7 @@ def create(
     """Save a rule or combination segment; the rule is checked before it is saved."""
     _check_name_free(session, segment_in.name)
     if segment_in.rule is not None:
-        parse_rule(segment_in.rule, rule_types(catalogue))
+        parse_rule(segment_in.rule, tags_service.rule_types(catalogue))
     for operand_id in segment_in.operands or []:
         if session.get(Segment, operand_id) is None:
             raise SegmentError(f"no segment {operand_id} to combine")

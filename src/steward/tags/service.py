@@ -42,6 +42,11 @@ def load_catalogue(path: Path = CATALOGUE) -> TagCatalogue:
     return catalogue
 
 
+def rule_types(catalogue: TagCatalogue) -> dict[str, str]:
+    """The names and types a rule may use: every tag, plus ``msisdn``."""
+    return {"msisdn": "category"} | {t.name: t.type.value for t in catalogue.tags}
+
+
 @dataclass(frozen=True)
 class RefreshReport:
     as_of: date

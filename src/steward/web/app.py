@@ -12,6 +12,8 @@ from steward.auth import api as auth_api
 from steward.auth.service import AuthError
 from steward.lake.engine import make_engine
 from steward.lake.service import Lake
+from steward.offers import api as offers_api
+from steward.offers.service import OfferError
 from steward.rules import RuleError
 from steward.segments import api as segments_api
 from steward.segments.service import SegmentError
@@ -44,10 +46,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth_api.router)
     app.include_router(tags_api.router)
     app.include_router(segments_api.router)
+    app.include_router(offers_api.router)
     app.add_exception_handler(RuleError, _rule_error)
     app.add_exception_handler(SegmentError, _unprocessable)
     app.add_exception_handler(TagError, _unprocessable)
     app.add_exception_handler(AuthError, _unprocessable)
+    app.add_exception_handler(OfferError, _unprocessable)
     return app
 
 
