@@ -64,6 +64,10 @@ def test_the_demo_generates_loads_refreshes_and_counts(run: CliRunner) -> None:
     assert demo["load"]["rows_loaded"] == demo["generated"]["total_rows"]
     assert demo["tags"]["subscribers"] == 400
     assert 0 < demo["trial_count"]["total"] < 400
+    assert demo["offers"] == ["BIRTHDAY", "DP10G", "FAMSHARE", "HS5G24"]
+    again = run.invoke(app, ["demo", "--subscribers", "400", "--days", "2", "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["load"]["rows_loaded"] == 0  # nothing new to load
 
 
 def test_generated_gbk_text_loads_without_a_quarantined_row(run: CliRunner, tmp_path: Path) -> None:

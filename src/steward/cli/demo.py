@@ -32,6 +32,7 @@ def demo(
     as_json: JsonFlag = False,
 ) -> None:
     """Generate a small province, load it, refresh the tags and trial-count a rule."""
+    from steward.offers import service as offers
     from steward.segments import service as segments
     from steward.synth.service import generate as run_generate
     from steward.tags import service as tags
@@ -52,6 +53,10 @@ def demo(
     with db.transaction(context.sessions) as session:
         refreshed = tags.refresh(session, lake, catalogue, as_of)
     with db.transaction(context.sessions) as session:
+        if not offers.list_all(session):  # a second demo keeps the offers of the first
+            offers.import_file(session, lake, catalogue, path=offers.SAMPLES, by="demo")
+        offer_codes = [o.code for o in offers.list_all(session)]
+    with db.transaction(context.sessions) as session:
         tables = [s.to_dict() for s in lake.summary(session)]
         counted = segments.trial_count(session, lake, catalogue, rule=DEMO_RULE)
     load = report.to_dict()
@@ -61,6 +66,7 @@ def demo(
         "load": load,
         "lake": tables,
         "tags": refreshed.to_dict(),
+        "offers": offer_codes,
         "trial_count": trial,
     }
 
@@ -71,6 +77,7 @@ def demo(
             f"tags: {refreshed.tags} for {refreshed.subscribers:,} subscribers "
             f"as of {as_of} in {refreshed.seconds:.2f} s"
         )
+        Console().print(f"offers in the catalogue: {', '.join(offer_codes)}")
         Console().print(f"trial count of [bold]{DEMO_RULE}[/bold]:")
         print_count(trial)
 

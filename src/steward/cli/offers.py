@@ -20,10 +20,10 @@ from steward.cli.common import (
     print_mapping,
     tag_catalogue,
 )
+from steward.offers.service import SAMPLES
 
 offers_app = typer.Typer(no_args_is_help=True, help="The offer catalogue.")
 app.add_typer(offers_app, name="offers")
-SAMPLES = Path(__file__).parents[1] / "offers" / "samples.yaml"
 
 
 @offers_app.command("import")

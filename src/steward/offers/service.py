@@ -22,6 +22,8 @@ from steward.rules import RuleError, parse_rule
 from steward.tags.schemas import TagCatalogue
 from steward.tags.service import rule_types
 
+SAMPLES = Path(__file__).with_name("samples.yaml")
+
 
 class OfferError(ValueError):
     """An offer that cannot be saved; the message names the offer and the reason."""
