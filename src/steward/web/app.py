@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from steward import db
 from steward.auth import api as auth_api
 from steward.auth.service import AuthError
+from steward.campaigns import api as campaigns_api
+from steward.campaigns.service import CampaignError
 from steward.lake.engine import make_engine
 from steward.lake.service import Lake
 from steward.offers import api as offers_api
@@ -47,11 +49,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tags_api.router)
     app.include_router(segments_api.router)
     app.include_router(offers_api.router)
+    app.include_router(campaigns_api.router)
     app.add_exception_handler(RuleError, _rule_error)
     app.add_exception_handler(SegmentError, _unprocessable)
     app.add_exception_handler(TagError, _unprocessable)
     app.add_exception_handler(AuthError, _unprocessable)
     app.add_exception_handler(OfferError, _unprocessable)
+    app.add_exception_handler(CampaignError, _unprocessable)
     return app
 
 

@@ -1,0 +1,61 @@
+"""REST routes of campaigns and their approval flow."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from steward.auth.models import Role, User
+from steward.campaigns import service
+from steward.campaigns.models import Campaign, Transition
+from steward.campaigns.schemas import CampaignCreate, CampaignRead, TransitionIn, TransitionRead
+from steward.web.deps import DbSession, RequireRole
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+Reader = Annotated[
+    User, Depends(RequireRole(Role.PLANNER, Role.APPROVER, Role.ANALYST, Role.SYSTEM_ADMIN))
+]
+Maker = Annotated[User, Depends(RequireRole(Role.PLANNER, Role.SYSTEM_ADMIN))]
+Mover = Annotated[User, Depends(RequireRole(Role.PLANNER, Role.APPROVER, Role.SYSTEM_ADMIN))]
+
+
+@router.get("", response_model=list[CampaignRead])
+def list_campaigns(session: DbSession, user: Reader) -> list[Campaign]:
+    return service.visible(session, user)
+
+
+@router.post("", response_model=CampaignRead, status_code=201)
+def create_campaign(campaign_in: CampaignCreate, session: DbSession, user: Maker) -> Campaign:
+    return service.create(session, campaign_in=campaign_in, by=user)
+
+
+@router.get("/{campaign_id}", response_model=CampaignRead)
+def get_campaign(campaign_id: int, session: DbSession, user: Reader) -> Campaign:
+    return _campaign(session, campaign_id, user)
+
+
+@router.get("/{campaign_id}/history", response_model=list[TransitionRead])
+def campaign_history(campaign_id: int, session: DbSession, user: Reader) -> list[Transition]:
+    return service.history(session, _campaign(session, campaign_id, user))
+
+
+@router.post("/{campaign_id}/copy", response_model=CampaignRead, status_code=201)
+def copy_campaign(campaign_id: int, name: str, session: DbSession, user: Maker) -> Campaign:
+    return service.copy(session, _campaign(session, campaign_id, user), name=name, by=user)
+
+
+@router.post("/{campaign_id}/transitions", response_model=TransitionRead, status_code=201)
+def move_campaign(
+    campaign_id: int, step: TransitionIn, session: DbSession, user: Mover
+) -> Transition:
+    """Submit, approve, reject, start, pause, complete or terminate, with a comment."""
+    campaign = _campaign(session, campaign_id, user)
+    return service.move(session, campaign, to=step.to, by=user, comment=step.comment)
+
+
+def _campaign(session: DbSession, campaign_id: int, user: User) -> Campaign:
+    campaign = service.get(session, campaign_id)
+    if campaign is None or not service.within(campaign.district, user.district):
+        raise HTTPException(404, f"no campaign {campaign_id}")
+    return campaign

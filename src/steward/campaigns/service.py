@@ -1,0 +1,187 @@
+"""Campaign lifecycle with maker-checker approval (R-CAMP-1..6).
+
+draft → submitted → approved → running ⇄ paused → completed, or rejected / terminated.
+The approver is never the maker. An administrator may act outside the flow — approve their
+own campaign, or stand in for an approver — and each such override leaves a warning that
+approvers must see. Every transition records who, when, in what role and why. Only approved
+(or running) campaigns may reach a customer.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steward.auth.models import Role, User
+from steward.auth.service import audit
+from steward.campaigns.models import Campaign, CampaignWarning, Status, Transition
+from steward.campaigns.schemas import CampaignCreate
+from steward.offers.service import get as get_offer
+from steward.segments.service import get as get_segment
+
+# to-status -> (allowed from-statuses, roles that may do it)
+MOVES: dict[Status, tuple[frozenset[Status], frozenset[Role]]] = {
+    Status.SUBMITTED: (frozenset({Status.DRAFT}), frozenset({Role.PLANNER})),
+    Status.DRAFT: (frozenset({Status.SUBMITTED, Status.REJECTED}), frozenset({Role.PLANNER})),
+    Status.APPROVED: (frozenset({Status.SUBMITTED}), frozenset({Role.APPROVER})),
+    Status.REJECTED: (frozenset({Status.SUBMITTED}), frozenset({Role.APPROVER})),
+    Status.RUNNING: (
+        frozenset({Status.APPROVED, Status.PAUSED}),
+        frozenset({Role.PLANNER, Role.APPROVER}),
+    ),
+    Status.PAUSED: (frozenset({Status.RUNNING}), frozenset({Role.PLANNER, Role.APPROVER})),
+    Status.COMPLETED: (
+        frozenset({Status.RUNNING, Status.PAUSED}),
+        frozenset({Role.PLANNER, Role.APPROVER}),
+    ),
+    Status.TERMINATED: (
+        frozenset({Status.APPROVED, Status.RUNNING, Status.PAUSED}),
+        frozenset({Role.APPROVER}),
+    ),
+}
+CHECKER_MOVES = frozenset({Status.APPROVED, Status.REJECTED})
+REACHES_CUSTOMERS = frozenset({Status.APPROVED, Status.RUNNING})
+
+
+class CampaignError(ValueError):
+    """A campaign request that cannot be honoured; the message says why."""
+
+
+def create(
+    session: Session, *, campaign_in: CampaignCreate, by: User, copied_from: int | None = None
+) -> Campaign:
+    """A new draft, owned by its maker, in the maker's district unless a narrower one is named."""
+    _check_references(session, campaign_in)
+    if session.scalar(select(Campaign.id).where(Campaign.name == campaign_in.name)):
+        raise CampaignError(f"a campaign named {campaign_in.name!r} exists already")
+    district = campaign_in.district or by.district
+    if not within(district, by.district):
+        raise CampaignError(f"district {district!r} lies outside yours ({by.district!r})")
+    data = campaign_in.model_dump(mode="json", exclude={"district", "start_date", "end_date"})
+    campaign = Campaign(
+        **data,
+        start_date=campaign_in.start_date,
+        end_date=campaign_in.end_date,
+        owner=by.username,
+        district=district,
+        status=Status.DRAFT.value,
+        copied_from=copied_from,
+    )
+    session.add(campaign)
+    session.flush()
+    audit(
+        session,
+        actor=by.username,
+        action="campaign.create",
+        entity="campaign",
+        entity_id=str(campaign.id),
+        detail={"copied_from": copied_from},
+    )
+    return campaign
+
+
+def _check_references(session: Session, campaign_in: CampaignCreate) -> None:
+    missing = [f"segment {i}" for i in campaign_in.segment_ids if get_segment(session, i) is None]
+    for offer_id in campaign_in.offer_ids:
+        offer = get_offer(session, offer_id)
+        if offer is None or not offer.active:
+            missing.append(f"active offer {offer_id}")
+    if missing:
+        raise CampaignError("no " + ", no ".join(missing))
+
+
+def within(district: str, scope: str) -> bool:
+    """Whether ``district`` lies inside ``scope`` (a province user's scope holds all)."""
+    return scope == "province" or district == scope or district.startswith(scope + "/")
+
+
+def copy(session: Session, campaign: Campaign, *, name: str, by: User) -> Campaign:
+    """A new draft with everything of ``campaign`` but its name, owner and history."""
+    fields = CampaignCreate.model_fields
+    data = {k: getattr(campaign, k) for k in fields if hasattr(campaign, k)} | {"name": name}
+    return create(
+        session, campaign_in=CampaignCreate.model_validate(data), by=by, copied_from=campaign.id
+    )
+
+
+def move(
+    session: Session, campaign: Campaign, *, to: Status, by: User, comment: str = ""
+) -> Transition:
+    """Take the campaign to ``to`` if the flow allows it for this user; record the step."""
+    current = Status(campaign.status)
+    allowed_from, roles = MOVES.get(to, (frozenset(), frozenset()))
+    if current not in allowed_from:
+        raise CampaignError(f"a {current.value} campaign cannot become {to.value}")
+    role = Role(by.role)
+    override = False
+    if role is Role.SYSTEM_ADMIN and role not in roles:
+        override = True  # allowed, but everyone must see it
+    elif role not in roles:
+        raise CampaignError(f"a {role.value} may not make a campaign {to.value}")
+    if to in CHECKER_MOVES and by.username == campaign.owner:
+        if role is not Role.SYSTEM_ADMIN:
+            raise CampaignError("the approver is never the maker: ask another approver")
+        override = True
+    if to in CHECKER_MOVES and not comment:
+        raise CampaignError(f"say why the campaign is {to.value} (a comment is required)")
+    step = Transition(
+        campaign_id=campaign.id,
+        from_status=current.value,
+        to_status=to.value,
+        actor=by.username,
+        actor_role=role.value,
+        comment=comment,
+        override=override,
+    )
+    campaign.status = to.value
+    session.add(step)
+    if override:
+        session.add(
+            CampaignWarning(
+                campaign_id=campaign.id,
+                actor=by.username,
+                message=f"administrator {by.username} made campaign {campaign.name!r} "
+                f"{to.value} outside the approval flow: {comment or 'no comment'}",
+            )
+        )
+    session.flush()
+    audit(
+        session,
+        actor=by.username,
+        action=f"campaign.{to.value}",
+        entity="campaign",
+        entity_id=str(campaign.id),
+        comment=comment,
+        detail={"override": override},
+    )
+    return step
+
+
+def may_reach_customers(campaign: Campaign) -> bool:
+    """Only an approved or running campaign may plan a contact."""
+    return Status(campaign.status) in REACHES_CUSTOMERS
+
+
+def get(session: Session, campaign_id: int) -> Campaign | None:
+    return session.get(Campaign, campaign_id)
+
+
+def visible(session: Session, user: User) -> list[Campaign]:
+    """The campaigns of the user's district (and the districts inside it)."""
+    campaigns = session.scalars(select(Campaign).order_by(Campaign.id))
+    return [c for c in campaigns if within(c.district, user.district)]
+
+
+def history(session: Session, campaign: Campaign) -> list[Transition]:
+    return list(
+        session.scalars(
+            select(Transition).where(Transition.campaign_id == campaign.id).order_by(Transition.id)
+        )
+    )
+
+
+def warnings(session: Session, *, unacknowledged: bool = True) -> list[CampaignWarning]:
+    query = select(CampaignWarning).order_by(CampaignWarning.id)
+    if unacknowledged:
+        query = query.where(CampaignWarning.acknowledged_by.is_(None))
+    return list(session.scalars(query))
