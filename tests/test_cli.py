@@ -126,3 +126,62 @@ def test_an_administrator_adds_a_user_from_the_command_line(run: CliRunner) -> N
     short = run.invoke(app, ["users", "create", "x.y.z", "--role", "clerk", "--password", "short"])
     assert short.exit_code == 2
     assert "at least 10 characters" in short.stderr
+
+
+def test_a_campaign_from_file_through_approval_on_the_command_line(
+    run: CliRunner, tmp_path: Path
+) -> None:
+    assert run.invoke(app, ["demo", "--subscribers", "300", "--days", "1"]).exit_code == 0
+    for name, role in [("maker.one", "planner"), ("checker.one", "approver")]:
+        made = run.invoke(
+            app, ["users", "create", name, "--role", role, "--password", "long enough pw"]
+        )
+        assert made.exit_code == 0, made.output
+    segment = run.invoke(
+        app, ["segments", "create", "--name", "heavy", "--rule", "data_heavy", "--json"]
+    )
+    offers = json.loads(run.invoke(app, ["offers", "list", "--json"]).stdout)
+    plan = tmp_path / "campaign.yaml"
+    plan.write_text(
+        json.dumps(
+            {
+                "name": "heavy data users",
+                "kind": "marketing",
+                "segment_ids": [json.loads(segment.stdout)["id"]],
+                "offer_ids": [offers[0]["id"]],
+                "channels": ["sms"],
+                "start_date": "2026-12-01",
+                "end_date": "2026-12-31",
+            }
+        )
+    )
+    created = run.invoke(app, ["campaigns", "create", str(plan), "--user", "maker.one", "--json"])
+    assert created.exit_code == 0, created.output
+    campaign_id = str(json.loads(created.stdout)["id"])
+    steps = [("maker.one", "submitted", ""), ("checker.one", "approved", "looks right")]
+    for who, to, comment in steps:
+        moved = run.invoke(
+            app,
+            [
+                "campaigns",
+                "move",
+                campaign_id,
+                "--to",
+                to,
+                "--comment",
+                comment,
+                "--user",
+                who,
+                "--json",
+            ],
+        )
+        assert moved.exit_code == 0, moved.output
+    own = run.invoke(
+        app, ["campaigns", "move", campaign_id, "--to", "terminated", "--user", "maker.one"]
+    )
+    assert own.exit_code == 2
+    assert "planner may not" in own.stderr
+    listed = json.loads(
+        run.invoke(app, ["campaigns", "list", "--user", "maker.one", "--json"]).stdout
+    )
+    assert [c["status"] for c in listed] == ["approved"]

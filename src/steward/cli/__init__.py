@@ -1,7 +1,14 @@
 """The ``steward`` command. Every command that reports accepts ``--json`` and then prints one
 JSON document on standard output; progress bars go to standard error."""
 
-from steward.cli import admin, data, demo, knowledge, offers  # noqa: F401  (each registers commands)
+from steward.cli import (  # noqa: F401  (each module registers its commands)
+    admin,
+    campaigns,
+    data,
+    demo,
+    knowledge,
+    offers,
+)
 from steward.cli.common import app
 
 __all__ = ["app"]

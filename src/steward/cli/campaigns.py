@@ -1,0 +1,102 @@
+"""Commands for campaigns and their approval flow; the CLI acts as a named user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steward import db
+from steward.auth.models import User
+from steward.campaigns import service
+from steward.campaigns.models import Status
+from steward.campaigns.schemas import CampaignCreate, CampaignRead, TransitionRead
+from steward.cli.common import USER, JsonFlag, app, context_of, emit, fail, print_mapping
+
+campaigns_app = typer.Typer(no_args_is_help=True, help="Campaigns and their approval flow.")
+app.add_typer(campaigns_app, name="campaigns")
+
+
+def acting(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username, User.active))
+    if user is None:
+        raise fail(f"no active user {username!r}: add one with steward users create")
+    return user
+
+
+@campaigns_app.command("create")
+def campaigns_create(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A YAML file with the campaign's fields.")],
+    user: USER = "cli",
+    as_json: JsonFlag = False,
+) -> None:
+    """A new draft campaign from a file (segments, offers, channels, waves, budget …)."""
+    context = context_of(ctx)
+    try:
+        campaign_in = CampaignCreate.model_validate(yaml.safe_load(path.read_text("utf-8")))
+        with db.transaction(context.sessions) as session:
+            campaign = service.create(session, campaign_in=campaign_in, by=acting(session, user))
+            document = CampaignRead.model_validate(campaign).model_dump(mode="json")
+    except (ValidationError, service.CampaignError) as exc:
+        raise fail(str(exc)) from exc
+    emit(as_json, document, lambda: print_mapping(f"campaign {document['id']}", document))
+
+
+@campaigns_app.command("list")
+def campaigns_list(ctx: typer.Context, user: USER = "cli", as_json: JsonFlag = False) -> None:
+    """The campaigns of the acting user's district."""
+    context = context_of(ctx)
+    with db.transaction(context.sessions) as session:
+        rows = [
+            CampaignRead.model_validate(c).model_dump(mode="json")
+            for c in service.visible(session, acting(session, user))
+        ]
+
+    def render() -> None:
+        table = Table(title=f"{len(rows)} campaigns")
+        for column in ("id", "name", "kind", "status", "owner", "district", "dates"):
+            table.add_column(column)
+        for r in rows:
+            table.add_row(
+                str(r["id"]),
+                r["name"],
+                r["kind"],
+                r["status"],
+                r["owner"],
+                r["district"],
+                f"{r['start_date']} – {r['end_date']}",
+            )
+        Console().print(table)
+
+    emit(as_json, rows, render)
+
+
+@campaigns_app.command("move")
+def campaigns_move(
+    ctx: typer.Context,
+    campaign_id: int,
+    to: Annotated[Status, typer.Option(help="The new status.")],
+    comment: str = "",
+    user: USER = "cli",
+    as_json: JsonFlag = False,
+) -> None:
+    """Submit, approve, reject, start, pause, complete or terminate a campaign."""
+    context = context_of(ctx)
+    try:
+        with db.transaction(context.sessions) as session:
+            campaign = service.get(session, campaign_id)
+            if campaign is None:
+                raise fail(f"no campaign {campaign_id}")
+            step = service.move(session, campaign, to=to, by=acting(session, user), comment=comment)
+            document: dict[str, Any] = TransitionRead.model_validate(step).model_dump(mode="json")
+    except service.CampaignError as exc:
+        raise fail(str(exc)) from exc
+    emit(as_json, document, lambda: print_mapping(f"campaign {campaign_id}", document))
