@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -185,3 +187,26 @@ def test_a_campaign_from_file_through_approval_on_the_command_line(
         run.invoke(app, ["campaigns", "list", "--user", "maker.one", "--json"]).stdout
     )
     assert [c["status"] for c in listed] == ["approved"]
+
+
+def test_why_not_names_the_rule_that_stops_a_contact(run: CliRunner) -> None:
+    assert run.invoke(app, ["demo", "--subscribers", "300", "--days", "1"]).exit_code == 0
+    listed = run.invoke(app, ["segments", "count", "dnd_optout_sms", "--json"])
+    assert json.loads(listed.stdout)["total"] > 0
+    home = Path(os.environ["STEWARD_HOME"])
+    snapshot = next((home / "lake" / "profile_snapshot").rglob("*.parquet"))
+    ((number,),) = duckdb.sql(
+        f"SELECT msisdn FROM '{snapshot}' WHERE dnd_optout_sms AND NOT dnd_vip_diamond_gold "
+        "AND NOT dnd_vip_silver AND NOT complaint_sensitive AND NOT dnd_corporate_group "
+        "AND NOT dnd_staff AND NOT dnd_government AND NOT dnd_special_org "
+        "AND NOT dnd_unit_account AND NOT dnd_foreigner AND NOT dnd_blacklisted "
+        "AND NOT dnd_data_card AND NOT dnd_suspended AND NOT dnd_cancelled LIMIT 1"
+    ).fetchall()
+    why = json.loads(run.invoke(app, ["policy", "why-not", number, "--json"]).stdout)
+    assert why["excluded_by"] == "dnd.optout_channel"
+    by_call = json.loads(
+        run.invoke(app, ["policy", "why-not", number, "--channel", "hall", "--json"]).stdout
+    )
+    assert by_call["excluded_by"] is None
+    missing = run.invoke(app, ["policy", "why-not", "13999999999"])
+    assert missing.exit_code == 2

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from steward.lake.engine import DuckDBEngine
 from steward.offers.models import Channel
 from steward.policy import dnd
 from steward.policy.config import Policy, load_policy
@@ -115,3 +116,24 @@ def test_batch_and_online_name_the_same_reason_for_every_subscriber(
     for profile, (reason,) in zip(profiles, batch, strict=True):
         if profile["dnd_blacklisted"] or profile["dnd_cancelled"]:
             assert reason is not None  # an always-excluded subscriber is never contactable
+
+
+def test_exclusions_are_counted_by_rule_in_one_pass(
+    catalogue: TagCatalogue, policy: Policy
+) -> None:
+    engine = DuckDBEngine(memory_limit="512MB")
+    rows = [
+        clean(),
+        clean(),
+        clean(dnd_vip_silver=True),
+        clean(dnd_optout_sms=True),
+        clean(dnd_cancelled=True, dnd_vip_silver=True),
+    ]
+    engine.register(
+        "snap", pa.Table.from_pylist(rows, schema=pa.schema([(f, pa.bool_()) for f in FLAGS]))
+    )
+    counts = dnd.exclusion_counts(
+        engine, "SELECT * FROM snap", catalogue, dnd.checks(policy, channel=Channel.SMS)
+    )
+    assert counts == {"contactable": 2, "dnd.vip_silver": 2, "dnd.optout_channel": 1}
+    engine.close()

@@ -8,6 +8,7 @@ from steward.cli import (  # noqa: F401  (each module registers its commands)
     demo,
     knowledge,
     offers,
+    policy,
 )
 from steward.cli.common import app
 

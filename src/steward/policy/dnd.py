@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from steward.lake.engine import AnalyticsEngine
 from steward.offers.models import Channel
 from steward.policy.config import DndCategory, Exclusion, Policy
 from steward.rules import parse_rule, to_python, to_sql
@@ -92,3 +93,15 @@ def why_not(
         return None
 
     return reason
+
+
+def exclusion_counts(
+    engine: AnalyticsEngine, rows: str, catalogue: TagCatalogue, found: list[Check]
+) -> dict[str, int]:
+    """How many of ``rows`` (snapshot rows) each reason excludes, and how many remain."""
+    reason = exclusion_sql(catalogue, found, engine.dialect)
+    counted = engine.query(
+        f"SELECT coalesce({reason}, 'contactable') AS reason, count(*) AS n FROM ({rows}) "
+        "GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).to_pylist()
+    return {str(r["reason"]): int(r["n"]) for r in counted}

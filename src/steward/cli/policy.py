@@ -1,0 +1,53 @@
+"""Commands for the contact policy: show it, and explain why a subscriber is left out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from steward import db
+from steward.cli.common import JsonFlag, app, context_of, emit, fail, print_mapping, tag_catalogue
+from steward.offers.models import Channel
+
+policy_app = typer.Typer(no_args_is_help=True, help="The contact policy.")
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("why-not")
+def policy_why_not(
+    ctx: typer.Context,
+    msisdn: Annotated[str, typer.Argument(help="The subscriber's number.")],
+    channel: Annotated[Channel, typer.Option(help="The channel of the contact.")] = Channel.SMS,
+    include: Annotated[
+        list[str] | None, typer.Option(help="A default-excluded category the planner includes.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Which do-not-disturb rule stops a contact to this subscriber, if any."""
+    from steward.policy import dnd
+    from steward.policy.config import load_policy
+    from steward.tags.service import latest_snapshot
+
+    catalogue = tag_catalogue()
+    try:
+        found = dnd.checks(load_policy(catalogue), include=include or [], channel=channel)
+    except dnd.DndError as exc:
+        raise fail(str(exc)) from exc
+    context = context_of(ctx)
+    with db.transaction(context.sessions) as session:
+        lake = context.lake()
+        latest = latest_snapshot(session, lake)
+        if latest is None:
+            raise fail("no profile snapshot: run steward tags refresh first")
+        rows = lake.engine.query(f"SELECT * FROM {latest[1]} WHERE msisdn = ?", [msisdn])
+    if rows.num_rows == 0:
+        raise fail(f"{msisdn} is not in the snapshot of {latest[0]}")
+    reason = dnd.why_not(catalogue, found)(rows.to_pylist()[0])
+    document: dict[str, Any] = {
+        "msisdn": msisdn,
+        "as_of": latest[0].isoformat(),
+        "channel": channel.value,
+        "excluded_by": reason,
+    }
+    emit(as_json, document, lambda: print_mapping("why not", document))
