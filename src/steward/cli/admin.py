@@ -6,12 +6,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from steward import db
 from steward.auth import service as auth
 from steward.auth.models import Role
-from steward.cli.common import USER, JsonFlag, app, context_of, emit, fail
+from steward.cli.common import USER, JsonFlag, app, context_of, emit, fail, print_rows
 
 users_app = typer.Typer(no_args_is_help=True, help="Users, roles and districts.")
 app.add_typer(users_app, name="users")
@@ -71,11 +70,10 @@ def users_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         ]
 
     def render() -> None:
-        table = Table(title=f"{len(rows)} users")
-        for column in ("username", "role", "district", "active"):
-            table.add_column(column)
-        for r in rows:
-            table.add_row(str(r["username"]), str(r["role"]), str(r["district"]), str(r["active"]))
-        Console().print(table)
+        print_rows(
+            f"{len(rows)} users",
+            ("username", "role", "district", "active"),
+            ([r["username"], r["role"], r["district"], r["active"]] for r in rows),
+        )
 
     emit(as_json, rows, render)

@@ -8,8 +8,6 @@ from typing import Annotated, Any
 import typer
 import yaml
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +16,16 @@ from steward.auth.models import User
 from steward.campaigns import service
 from steward.campaigns.models import Status
 from steward.campaigns.schemas import CampaignCreate, CampaignRead, TransitionRead
-from steward.cli.common import USER, JsonFlag, app, context_of, emit, fail, print_mapping
+from steward.cli.common import (
+    USER,
+    JsonFlag,
+    app,
+    context_of,
+    emit,
+    fail,
+    print_mapping,
+    print_rows,
+)
 
 campaigns_app = typer.Typer(no_args_is_help=True, help="Campaigns and their approval flow.")
 app.add_typer(campaigns_app, name="campaigns")
@@ -61,20 +68,22 @@ def campaigns_list(ctx: typer.Context, user: USER = "cli", as_json: JsonFlag = F
         ]
 
     def render() -> None:
-        table = Table(title=f"{len(rows)} campaigns")
-        for column in ("id", "name", "kind", "status", "owner", "district", "dates"):
-            table.add_column(column)
-        for r in rows:
-            table.add_row(
-                str(r["id"]),
-                r["name"],
-                r["kind"],
-                r["status"],
-                r["owner"],
-                r["district"],
-                f"{r['start_date']} – {r['end_date']}",
-            )
-        Console().print(table)
+        print_rows(
+            f"{len(rows)} campaigns",
+            ("id", "name", "kind", "status", "owner", "district", "dates"),
+            (
+                [
+                    r["id"],
+                    r["name"],
+                    r["kind"],
+                    r["status"],
+                    r["owner"],
+                    r["district"],
+                    f"{r['start_date']} – {r['end_date']}",
+                ]
+                for r in rows
+            ),
+        )
 
     emit(as_json, rows, render)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -185,4 +185,14 @@ def print_tables(tables: list[dict[str, Any]]) -> None:
         table.add_row(
             t["table"], str(t["partitions"]), f"{t['rows']:,}", t["first_day"], t["last_day"]
         )
+    Console().print(table)
+
+
+def print_rows(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """A titled table of rows for people (``--json`` gives the same rows to scripts)."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(value) for value in row))
     Console().print(table)

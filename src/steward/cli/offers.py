@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from steward import db
 from steward.cli.common import (
@@ -18,6 +17,7 @@ from steward.cli.common import (
     emit,
     fail,
     print_mapping,
+    print_rows,
     tag_catalogue,
 )
 from steward.offers.service import SAMPLES
@@ -62,20 +62,21 @@ def offers_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         ]
 
     def render() -> None:
-        table = Table(title=f"{len(rows)} offers")
-        for column in ("code", "name", "billing product", "type", "price", "channels"):
-            table.add_column(column)
-        for r in rows:
-            channels = ", ".join(sorted(r["channel_fit"], key=r["channel_fit"].get))
-            table.add_row(
-                r["code"],
-                f"{r['name_zh']} / {r['name_en']}",
-                str(r["billing_product_id"] or "-"),
-                r["offer_type"],
-                f"{r['price']:g}",
-                channels,
-            )
-        Console().print(table)
+        print_rows(
+            f"{len(rows)} offers",
+            ("code", "name", "billing product", "type", "price", "channels"),
+            (
+                [
+                    r["code"],
+                    f"{r['name_zh']} / {r['name_en']}",
+                    r["billing_product_id"] or "-",
+                    r["offer_type"],
+                    f"{r['price']:g}",
+                    ", ".join(sorted(r["channel_fit"], key=r["channel_fit"].get)),
+                ]
+                for r in rows
+            ),
+        )
 
     emit(as_json, rows, render)
 
