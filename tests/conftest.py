@@ -7,7 +7,6 @@ PostgreSQL half is skipped with the reason.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +18,10 @@ from sqlalchemy.orm import Session
 from steward import db
 from steward.lake.engine import DuckDBEngine
 from steward.lake.service import Lake
+from tests.postgres import POSTGRES_URL, unavailable
 
 # The web app fixture (`api`: one user of every role) lives in its own module.
 pytest_plugins = ["tests.web_fixtures"]
-
-POSTGRES_URL = os.environ.get(
-    "STEWARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _sqlite_engine(folder: Path) -> Engine:
@@ -41,9 +36,7 @@ def _postgres_engine() -> Iterator[Engine]:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as exc:
         admin.dispose()
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required in CI: {exc}")
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} unavailable: {exc}")
+        unavailable(exc)
     engine = db.make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
     try:
         yield engine

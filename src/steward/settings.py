@@ -61,7 +61,3 @@ class Settings(BaseSettings):
     @property
     def quarantine_path(self) -> Path:
         return self.home / "quarantine"
-
-    @property
-    def reports_path(self) -> Path:
-        return self.home / "reports"

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import duckdb
 import pytest
 from sqlalchemy import Connection, create_engine
 
-POSTGRES_URL = os.environ.get(
-    "STEWARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from tests.postgres import POSTGRES_URL, unavailable
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +26,7 @@ def postgres() -> Iterator[Connection]:
         connection = engine.connect()
     except Exception as exc:
         engine.dispose()
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required in CI: {exc}")
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} unavailable: {exc}")
+        unavailable(exc)
     try:
         yield connection
     finally:

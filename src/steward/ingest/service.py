@@ -313,12 +313,6 @@ def _record(session: Session, report: LoadReport) -> None:
     session.flush()
 
 
-def recent_loads(session: Session, limit: int = 20) -> list[IngestLoad]:
-    return list(
-        session.scalars(select(IngestLoad).order_by(IngestLoad.started_at.desc()).limit(limit))
-    )
-
-
 def late_interfaces(session: Session, lake: Lake, as_of: date) -> list[dict[str, object]]:
     """Daily interfaces whose file for ``as_of`` has not been published (a late delivery).
 

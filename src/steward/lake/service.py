@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -260,12 +259,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def remove_tree(path: Path) -> None:
-    """Remove a folder if it exists (used for scratch space of a load)."""
-    if path.exists():
-        shutil.rmtree(path)
-
-
 def fsync_file(path: Path) -> None:
     """Flush a staged file to disk before the catalogue may point at it."""
     fd = os.open(path, os.O_RDONLY)
@@ -273,7 +266,3 @@ def fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def partition_days(staged: Sequence[StagedPartition]) -> list[date]:
-    return sorted({s.day for s in staged})
