@@ -49,6 +49,10 @@ class Campaign(Base):
     owner: Mapped[str] = mapped_column(String(64))
     district: Mapped[str] = mapped_column(String(96))
     copied_from: Mapped[int | None] = mapped_column(Integer)
+    # default DND categories the planner includes (R-POL-2) and past campaigns whose
+    # contacts this one skips (R-POL-5)
+    dnd_include: Mapped[list[str]] = mapped_column(JSON, default=list)
+    exclude_campaigns: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

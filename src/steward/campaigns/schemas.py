@@ -65,6 +65,8 @@ class CampaignCreate(BaseModel):
     start_date: date
     end_date: date
     district: str | None = None
+    dnd_include: list[str] = Field(default_factory=list, max_length=20)
+    exclude_campaigns: list[int] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
     def _dates(self) -> CampaignCreate:
@@ -118,4 +120,6 @@ class CampaignRead(BaseModel):
     owner: str
     district: str
     copied_from: int | None
+    dnd_include: list[str]
+    exclude_campaigns: list[int]
     created_at: datetime

@@ -6,6 +6,7 @@ policy is loaded, so the batch and the online paths read the same definitions.
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from steward.contacts.models import State
 from steward.offers.models import Channel
 from steward.rules import RuleError, parse_rule
 from steward.tags.schemas import TagCatalogue
@@ -62,11 +64,62 @@ class Caps(BaseModel):
         return self
 
 
+class Scope(StrEnum):
+    """What an earlier contact must share with a candidate for an interval to apply."""
+
+    OFFER = "offer"
+    CATEGORY = "category"
+    GROUP = "group"  # the offer's mutual-exclusion group
+    ANY = "any"
+
+
+class Interval(BaseModel):
+    """R-POL-5 and the conflict rule: skip a marketing candidate when the subscriber's ledger
+    holds a contact in one of ``states`` (and ``details``, ``channels`` if given) sharing the
+    ``scope`` with it, within ``days`` before the run's day."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9_]{2,40}$")
+    states: list[State] = Field(min_length=1)
+    scope: Scope
+    days: int = Field(ge=1, le=3660)
+    channels: list[Channel] = Field(default_factory=list)
+    details: list[str] = Field(default_factory=list)
+    description: str
+
+
+class QuietHours(BaseModel):
+    """Local hours in which a channel hands nothing to a subscriber (start may pass midnight)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: time
+    end: time
+
+    def holds(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     dnd: list[DndCategory]
     caps: Caps
+    intervals: list[Interval] = Field(default_factory=list)
+    capacity: dict[Channel, int] = Field(default_factory=dict)  # contacts per channel per day
+    quiet_hours: dict[Channel, QuietHours] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Policy:
+        names = [i.name for i in self.intervals]
+        if len(set(names)) != len(names):
+            raise ValueError("intervals: two intervals share a name")
+        if any(v < 0 for v in self.capacity.values()):
+            raise ValueError("capacity: a channel's capacity cannot be negative")
+        return self
 
     def rules(self) -> dict[str, str]:
         """Every condition of the policy by where it sits, for checking and compiling."""

@@ -1,0 +1,216 @@
+"""Append to the contact ledger and read it back: for caps, for reports, for export.
+
+The ledger is appended in bulk (one INSERT of many rows per call) and read as Arrow tables so
+the batch paths work on columns, never on ORM objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import Select, and_, exists, false, insert, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from steward.contacts.models import RELEASING, Arm, ContactEvent, State
+from steward.db import utcnow
+
+# The columns of the ledger as exported (docs/contacts.md describes each).
+COLUMNS = (
+    "id",
+    "contact_key",
+    "state",
+    "at",
+    "day",
+    "msisdn",
+    "campaign_id",
+    "kind",
+    "offer_id",
+    "category",
+    "exclusion_group",
+    "channel",
+    "arm",
+    "detail",
+    "source",
+)
+SCHEMA = pa.schema(
+    [
+        ("id", pa.int64()),
+        ("contact_key", pa.string()),
+        ("state", pa.string()),
+        ("at", pa.timestamp("us", tz="UTC")),
+        ("day", pa.date32()),
+        ("msisdn", pa.string()),
+        ("campaign_id", pa.int64()),
+        ("kind", pa.string()),
+        ("offer_id", pa.int64()),
+        ("category", pa.string()),
+        ("exclusion_group", pa.string()),
+        ("channel", pa.string()),
+        ("arm", pa.string()),
+        ("detail", pa.string()),
+        ("source", pa.string()),
+    ]
+)
+CONTACT_FIELDS = (
+    "contact_key",
+    "day",
+    "msisdn",
+    "campaign_id",
+    "kind",
+    "offer_id",
+    "category",
+    "exclusion_group",
+    "channel",
+    "arm",
+)
+BATCH_ROWS = 50_000
+
+
+class LedgerError(ValueError):
+    """A state change the ledger cannot accept; the message says which and why."""
+
+
+def append(session: Session, events: Iterable[Mapping[str, Any]]) -> int:
+    """Append state changes in bulk; each needs every contact field, a state and a source."""
+    at = utcnow()
+    rows: list[dict[str, Any]] = []
+    written = 0
+    for event in events:
+        rows.append(_checked(event, at))
+        if len(rows) >= BATCH_ROWS:
+            written += _insert(session, rows)
+            rows = []
+    return written + _insert(session, rows)
+
+
+def _checked(event: Mapping[str, Any], at: Any) -> dict[str, Any]:
+    row = {"at": at, "arm": Arm.TARGET.value, "detail": None} | dict(event)
+    missing = [f for f in (*CONTACT_FIELDS, "state", "source") if f not in row]
+    if missing:
+        raise LedgerError(f"contact {row.get('contact_key')!r}: missing {missing}")
+    if row["state"] not in State.__members__.values():
+        raise LedgerError(f"contact {row['contact_key']!r}: unknown state {row['state']!r}")
+    return row
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
+    if rows:
+        session.execute(insert(ContactEvent), rows)
+    return len(rows)
+
+
+def follow_up(
+    session: Session, contact_key: str, *, state: State, source: str, detail: str | None = None
+) -> dict[str, Any]:
+    """Append the next state of an existing contact, copying its fields from the ledger."""
+    first = session.scalars(
+        select(ContactEvent).where(ContactEvent.contact_key == contact_key).limit(1)
+    ).first()
+    if first is None:
+        raise LedgerError(f"no contact {contact_key!r} in the ledger")
+    row = {f: getattr(first, f) for f in CONTACT_FIELDS}
+    row |= {"state": state.value, "source": source, "detail": detail}
+    append(session, [row])
+    return row
+
+
+def states_of(session: Session, contact_key: str) -> list[str]:
+    """The contact's states, oldest first."""
+    query = (
+        select(ContactEvent.state)
+        .where(ContactEvent.contact_key == contact_key)
+        .order_by(ContactEvent.id)
+    )
+    return list(session.scalars(query))
+
+
+def _released() -> Any:
+    later = aliased(ContactEvent)
+    return exists().where(
+        and_(
+            later.contact_key == ContactEvent.contact_key,
+            later.state.in_([s.value for s in RELEASING]),
+        )
+    )
+
+
+def holding_units(session: Session, *, since: date, until: date | None = None) -> pa.Table:
+    """Contacts that hold cap units: reserved, never failed or cancelled (R-POL-4).
+
+    Columns: msisdn, channel, kind, day, campaign_id. The reconcile is here: a failed or
+    cancelled contact gives its unit back, so counts follow what the channels really did.
+    """
+    query = select(
+        ContactEvent.msisdn,
+        ContactEvent.channel,
+        ContactEvent.kind,
+        ContactEvent.day,
+        ContactEvent.campaign_id,
+    ).where(
+        ContactEvent.state == State.RESERVED.value,
+        ContactEvent.day >= since,
+        ~_released(),
+    )
+    if until is not None:
+        query = query.where(ContactEvent.day <= until)
+    return _arrow(session, query)
+
+
+def history(
+    session: Session,
+    *,
+    windows: Iterable[tuple[Iterable[State], date]],
+    until: date | None = None,
+) -> pa.Table:
+    """Ledger rows, every column, in any of the windows (states since a day): the facts
+    intervals and campaign rules look at, read in one query."""
+    conditions = [
+        and_(ContactEvent.state.in_([s.value for s in states]), ContactEvent.day >= since)
+        for states, since in windows
+    ]
+    query = select(*(getattr(ContactEvent, c) for c in COLUMNS))
+    query = query.where(or_(*conditions)) if conditions else query.where(false())
+    if until is not None:
+        query = query.where(ContactEvent.day <= until)
+    return _arrow(session, query)
+
+
+def _arrow(session: Session, query: Select[Any] | Any) -> pa.Table:
+    result = session.execute(query)
+    names = list(result.keys())
+    columns: dict[str, list[Any]] = {n: [] for n in names}
+    for chunk in result.partitions(BATCH_ROWS):
+        for name, values in zip(names, zip(*chunk, strict=True), strict=True):
+            columns[name].extend(values)
+    fields = [SCHEMA.field(n) for n in names]
+    return pa.table(
+        {f.name: pa.array(columns[f.name], type=f.type) for f in fields}, schema=pa.schema(fields)
+    )
+
+
+def export(session: Session, out: Path) -> int:
+    """Write the whole ledger as Parquet, in id order, a batch at a time; returns the rows."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    query = select(*(getattr(ContactEvent, c) for c in COLUMNS)).order_by(ContactEvent.id)
+    written = 0
+    partial = out.with_name(out.name + ".partial")
+    with pq.ParquetWriter(partial, SCHEMA) as writer:
+        result = session.execute(query.execution_options(yield_per=BATCH_ROWS))
+        for chunk in result.partitions(BATCH_ROWS):
+            columns = list(zip(*chunk, strict=True))
+            batch = pa.table(
+                {
+                    f.name: pa.array(col, type=f.type)
+                    for f, col in zip(SCHEMA, columns, strict=True)
+                },
+                schema=SCHEMA,
+            )
+            writer.write_table(batch)
+            written += batch.num_rows
+    partial.replace(out)
+    return written

@@ -1,0 +1,175 @@
+"""Arbitration's shared vocabulary: what goes in, what comes out, and the order of the rules.
+
+The semantics (docs/arbitration.md) are written once here and run twice: set-based over the
+whole base in ``batch.py`` and one subscriber at a time in ``online.py``. Both read the same
+ledger facts and compile the same rules, and a property test holds them to the same plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy.orm import Session
+
+from steward.contacts import service as ledger
+from steward.contacts.models import State
+from steward.offers.models import Channel
+from steward.policy.config import Interval, Policy
+
+CARE = "care"
+MARKETING = "marketing"
+# A campaign's earlier contacts with a subscriber that end its turn in the campaign's wave.
+BEGUN = (State.RESERVED, State.HELD_BACK, State.PLANNED)
+# An excluded past campaign's contacts that count: the subscriber really heard from it.
+REACHED = (State.SENT, State.DELIVERED, State.ANSWERED, State.ORDERED)
+EXCLUDED_CAMPAIGN_DAYS = 365
+
+# Outcomes from furthest reached to earliest stopped. A subscriber's outcome in a campaign is
+# that of its offer that got furthest (then the higher score, then the lower offer id).
+PLANNED = "planned"
+HELD_BACK = "held_back"
+STAGES = (
+    PLANNED,
+    HELD_BACK,
+    "capacity",
+    "arbitration.lost",
+    "channel",  # no channel left: not fit, opted out, or the channel's cap reached
+    "cap.overall",
+    "interval",
+    "campaign.excluded",
+    "dnd",
+    "offer.not_eligible",
+    "campaign.contacted",
+)
+
+
+def stage(outcome: str) -> int:
+    """The position of an outcome (``interval.marketed_3m`` → the ``interval`` stage)."""
+    if outcome.startswith(("cap.", "dnd.optout_channel", "channel.")) and outcome != "cap.overall":
+        return STAGES.index("channel")
+    for position, name in enumerate(STAGES):
+        if outcome == name or outcome.startswith(name + "."):
+            return position
+    raise ValueError(f"unknown outcome {outcome!r}")
+
+
+def stage_sql(column: str) -> str:
+    """``stage`` in SQL, from the same table."""
+    whens = [
+        f"WHEN {column} LIKE 'cap.%' AND {column} <> 'cap.overall' "
+        f"OR {column} = 'dnd.optout_channel' OR {column} LIKE 'channel.%' "
+        f"THEN {STAGES.index('channel')}"
+    ]
+    for position, name in enumerate(STAGES):
+        whens.append(f"WHEN {column} = '{name}' OR {column} LIKE '{name}.%' THEN {position}")
+    return f"CASE {' '.join(whens)} END"
+
+
+@dataclass(frozen=True)
+class OfferSpec:
+    id: int
+    category: str
+    group: str | None
+    eligibility: str  # a rule over tags
+    value: float  # what a success is worth: margin, at least 1 so care actions still rank
+    fit: tuple[Channel, ...]  # channels the offer can go through
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    id: int
+    kind: str  # care | marketing
+    priority: int
+    expected_rate: float
+    control_share: float
+    channels: tuple[Channel, ...]  # in the campaign's order of preference
+    offers: tuple[int, ...]
+    wave_start: date  # the subscriber's turn: one contact per campaign per wave
+    dnd_include: tuple[str, ...] = ()
+    exclude_campaigns: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class LedgerFacts:
+    """What the ledger says that arbitration needs, as Arrow tables both paths read."""
+
+    units: pa.Table  # contacts holding cap units: msisdn, channel, kind, day, campaign_id
+    history: pa.Table  # ledger rows the intervals and campaign rules look at
+
+
+@dataclass
+class Plan:
+    contacts: pa.Table  # msisdn, campaign_id, offer_id, channel, arm, score
+    outcomes: dict[tuple[int, str], int] = field(default_factory=dict)  # (campaign, outcome)
+
+    def planned(self) -> int:
+        return sum(n for (_, o), n in self.outcomes.items() if o == PLANNED)
+
+
+PLAN_SCHEMA = pa.schema(
+    [
+        ("msisdn", pa.string()),
+        ("campaign_id", pa.int64()),
+        ("offer_id", pa.int64()),
+        ("channel", pa.string()),
+        ("arm", pa.string()),
+        ("score", pa.float64()),
+    ]
+)
+
+
+def score(campaign: CampaignSpec, offer: OfferSpec) -> float:
+    """Priority × expected response × value, multiplied in this order on both paths."""
+    return float(campaign.priority) * campaign.expected_rate * offer.value
+
+
+def control_draw(campaign_id: int, msisdn: str) -> float:
+    """A stable draw in [0, 1) per campaign and subscriber: below the share, held back."""
+    digest = hashlib.md5(f"{campaign_id}:{msisdn}".encode(), usedforsecurity=False)
+    return int(digest.hexdigest()[:8], 16) / 4294967296.0
+
+
+def tie_break(msisdn: str) -> str:
+    """Equal scores compete in an order no one can game: the number's hash."""
+    return hashlib.md5(msisdn.encode(), usedforsecurity=False).hexdigest()
+
+
+def period_start(day: date, period: str) -> date:
+    """Calendar months: ``1m`` is this month, ``3m`` this month and the two before."""
+    months = int(period.removesuffix("m")) - 1
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month + 1, 1)
+
+
+def interval_since(day: date, interval: Interval) -> date:
+    return day - timedelta(days=interval.days)
+
+
+def ledger_facts(
+    session: Session, *, day: date, policy: Policy, campaigns: Iterable[CampaignSpec]
+) -> LedgerFacts:
+    """Read from the ledger the units caps count and the rows intervals look at."""
+    campaigns = list(campaigns)
+    starts = [period_start(day, p) for p in policy.caps.periods.values()] + [day]
+    units = ledger.holding_units(session, since=min(starts), until=day)
+    windows: list[tuple[Iterable[State], date]] = [
+        (i.states, interval_since(day, i)) for i in policy.intervals
+    ]
+    windows += [(BEGUN, c.wave_start) for c in campaigns]
+    if any(c.exclude_campaigns for c in campaigns):
+        windows.append((REACHED, day - timedelta(days=EXCLUDED_CAMPAIGN_DAYS)))
+    history = ledger.history(session, windows=windows, until=day)
+    return LedgerFacts(units=units, history=history)
+
+
+def outcome_counts(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, str], int]:
+    counts: dict[tuple[int, str], int] = {}
+    for row in rows:
+        key = (int(row["campaign_id"]), str(row["outcome"]))
+        counts[key] = counts.get(key, 0) + int(row.get("n", 1))
+    return counts

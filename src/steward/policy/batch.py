@@ -1,0 +1,470 @@
+"""Arbitration over the whole base at once, set-based in the analytics engine.
+
+The same semantics as ``online.py`` (docs/arbitration.md), as a handful of SQL statements:
+candidates and the policy's verdict on each, channels, the control draw, the per-subscriber
+competition, then channel capacity in the global order. No Python loop runs per subscriber;
+the only loop is capacity's, once per channel that fills up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import pyarrow as pa
+
+from steward.lake.engine import AnalyticsEngine
+from steward.policy import dnd
+from steward.policy.arbitration import (
+    BEGUN,
+    EXCLUDED_CAMPAIGN_DAYS,
+    HELD_BACK,
+    MARKETING,
+    PLAN_SCHEMA,
+    PLANNED,
+    REACHED,
+    CampaignSpec,
+    LedgerFacts,
+    OfferSpec,
+    Plan,
+    interval_since,
+    period_start,
+    stage_sql,
+)
+from steward.policy.config import Policy, Scope
+from steward.rules import parse_rule, to_sql
+from steward.tags.schemas import TagCatalogue
+from steward.tags.service import rule_types
+
+
+class Arbiter:
+    """One run's SQL, built from the policy, campaigns and offers; ``run`` executes it."""
+
+    def __init__(
+        self,
+        engine: AnalyticsEngine,
+        *,
+        day: date,
+        policy: Policy,
+        catalogue: TagCatalogue,
+        campaigns: Sequence[CampaignSpec],
+        offers: Sequence[OfferSpec],
+    ) -> None:
+        self.engine = engine
+        self.day = day
+        self.policy = policy
+        self.catalogue = catalogue
+        self.campaigns = list(campaigns)
+        self.offers = list(offers)
+        self.types = rule_types(catalogue)
+        self.dialect = engine.dialect
+        self.cap_keys = sorted(k for k in policy.caps.periods if k != "overall")
+
+    def run(self, *, members: str, profile: str, facts: LedgerFacts) -> Plan:
+        """``members``: rows (campaign_id, msisdn); ``profile``: the tag snapshot's rows."""
+        self._register(facts)
+        self.engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE arb_cand AS {self._candidates(members, profile)}"
+        )
+        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE arb_chan AS {self._channels()}")
+        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE arb_judged AS {self._judged()}")
+        self._capacity()
+        return self._plan()
+
+    # -- inputs --------------------------------------------------------------------------
+
+    def _register(self, facts: LedgerFacts) -> None:
+        c = self.campaigns
+        tables: dict[str, dict[str, list[object]]] = {
+            "arb_campaign": {
+                "campaign_id": [x.id for x in c],
+                "kind": [x.kind for x in c],
+                "priority": [x.priority for x in c],
+                "expected_rate": [x.expected_rate for x in c],
+                "control_share": [x.control_share for x in c],
+                "wave_start": [x.wave_start for x in c],
+            },
+            "arb_campaign_offer": _pairs(
+                "campaign_id", "offer_id", [(x.id, o) for x in c for o in x.offers]
+            ),
+            "arb_excluded": _pairs(
+                "campaign_id", "excluded_id", [(x.id, e) for x in c for e in x.exclude_campaigns]
+            ),
+            "arb_offer": {
+                "offer_id": [o.id for o in self.offers],
+                "category": [o.category for o in self.offers],
+                "grp": [o.group for o in self.offers],
+                "value": [o.value for o in self.offers],
+            },
+            "arb_offer_fit": _pairs(
+                "offer_id", "channel", [(o.id, ch.value) for o in self.offers for ch in o.fit]
+            ),
+        }
+        channels = [(x.id, ch.value, pos) for x in c for pos, ch in enumerate(x.channels)]
+        tables["arb_campaign_channel"] = {
+            "campaign_id": [r[0] for r in channels],
+            "channel": [r[1] for r in channels],
+            "pos": [r[2] for r in channels],
+        }
+        for name, columns in tables.items():
+            self.engine.register(name, _typed(columns))
+        self.engine.register("arb_units", facts.units)
+        self.engine.register("arb_history", facts.history)
+
+    # -- the policy's verdict per candidate -------------------------------------------------
+
+    def _candidates(self, members: str, profile: str) -> str:
+        facts = self._facts_ctes()
+        verdict = self._verdict()
+        return f"""
+        WITH m AS (
+          SELECT DISTINCT CAST(campaign_id AS BIGINT) AS campaign_id, msisdn FROM ({members})
+        ),
+        {facts},
+        judged AS (
+          SELECT m.msisdn, m.campaign_id, co.offer_id, c.kind, c.control_share,
+            (c.priority * c.expected_rate) * o.value AS score,
+            b.msisdn IS NOT NULL AS begun, x.msisdn IS NOT NULL AS excluded,
+            coalesce({self._eligible()}, FALSE) AS eligible,
+            {self._dnd()} AS dnd_reason,
+            {self._class()} AS cap_class,
+            {self._opt_outs()},
+            {self._used_columns()},
+            least(io.pos, ic.pos, ig.pos, ia.pos) AS interval_pos
+          FROM m
+          JOIN arb_campaign c USING (campaign_id)
+          JOIN arb_campaign_offer co USING (campaign_id)
+          JOIN arb_offer o USING (offer_id)
+          JOIN {profile} p ON p.msisdn = m.msisdn
+          LEFT JOIN begun b ON b.campaign_id = m.campaign_id AND b.msisdn = m.msisdn
+          LEFT JOIN excluded x ON x.campaign_id = m.campaign_id AND x.msisdn = m.msisdn
+          LEFT JOIN used u ON u.msisdn = m.msisdn
+          LEFT JOIN hits io ON io.msisdn = m.msisdn AND io.scope = 'offer'
+            AND io.key = CAST(co.offer_id AS VARCHAR)
+          LEFT JOIN hits ic ON ic.msisdn = m.msisdn AND ic.scope = 'category'
+            AND ic.key = o.category
+          LEFT JOIN hits ig ON ig.msisdn = m.msisdn AND ig.scope = 'group' AND ig.key = o.grp
+          LEFT JOIN hits ia ON ia.msisdn = m.msisdn AND ia.scope = 'any'
+        )
+        SELECT *, {verdict} AS outcome FROM judged
+        """
+
+    def _facts_ctes(self) -> str:
+        begun = ", ".join(f"'{s.value}'" for s in BEGUN)
+        reached = ", ".join(f"'{s.value}'" for s in REACHED)
+        since_excluded = _date(date.fromordinal(self.day.toordinal() - EXCLUDED_CAMPAIGN_DAYS))
+        return f"""
+        begun AS (
+          SELECT DISTINCT h.campaign_id, h.msisdn
+          FROM arb_history h JOIN arb_campaign c USING (campaign_id)
+          WHERE h.state IN ({begun}) AND h.day >= c.wave_start
+        ),
+        excluded AS (
+          SELECT DISTINCT x.campaign_id, h.msisdn FROM arb_history h
+          JOIN arb_excluded x ON h.campaign_id = x.excluded_id
+          WHERE h.state IN ({reached}) AND h.arm = 'target' AND h.day >= {since_excluded}
+        ),
+        used AS (
+          SELECT msisdn, {self._used_counts()} FROM arb_units
+          WHERE kind = '{MARKETING}' GROUP BY msisdn
+        ),
+        hits AS ({self._interval_hits()})
+        """
+
+    def _used_counts(self) -> str:
+        periods = self.policy.caps.periods
+        outside = ", ".join(f"'{c.value}'" for c in self.policy.caps.outside_overall) or "''"
+        columns = [
+            f"count(*) FILTER (WHERE channel NOT IN ({outside}) "
+            f"AND day >= {_date(period_start(self.day, periods['overall']))}) AS used_overall"
+        ]
+        columns += [
+            f"count(*) FILTER (WHERE channel = '{k}' "
+            f"AND day >= {_date(period_start(self.day, periods[k]))}) AS used_{k}"
+            for k in self.cap_keys
+        ]
+        return ", ".join(columns)
+
+    def _used_columns(self) -> str:
+        keys = ["overall", *self.cap_keys]
+        used = [f"coalesce(u.used_{k}, 0) AS used_{k}" for k in keys]
+        return ", ".join(used)
+
+    def _interval_hits(self) -> str:
+        keys = {
+            Scope.OFFER: "CAST(offer_id AS VARCHAR)",
+            Scope.CATEGORY: "category",
+            Scope.GROUP: "exclusion_group",
+            Scope.ANY: "''",
+        }
+        parts = []
+        for pos, interval in enumerate(self.policy.intervals):
+            states = ", ".join(f"'{s.value}'" for s in interval.states)
+            where = [
+                f"kind = '{MARKETING}'",
+                "arm = 'target'",
+                f"state IN ({states})",
+                f"day >= {_date(interval_since(self.day, interval))}",
+                f"{keys[interval.scope]} IS NOT NULL",
+            ]
+            if interval.channels:
+                where.append(
+                    "channel IN (" + ", ".join(f"'{c.value}'" for c in interval.channels) + ")"
+                )
+            if interval.details:
+                where.append("detail IN (" + ", ".join(_literal(d) for d in interval.details) + ")")
+            parts.append(
+                f"SELECT msisdn, '{interval.scope.value}' AS scope, {keys[interval.scope]} AS key, "
+                f"{pos} AS pos FROM arb_history WHERE {' AND '.join(where)}"
+            )
+        if not parts:
+            return (
+                "SELECT NULL::VARCHAR AS msisdn, NULL::VARCHAR AS scope, NULL::VARCHAR AS key, "
+                "NULL::INTEGER AS pos WHERE FALSE"
+            )
+        union = " UNION ALL ".join(parts)
+        return f"SELECT msisdn, scope, key, min(pos) AS pos FROM ({union}) GROUP BY ALL"
+
+    def _rule(self, text: str) -> str:
+        return to_sql(parse_rule(text, self.types), dialect=self.dialect)
+
+    def _eligible(self) -> str:
+        whens = " ".join(f"WHEN {o.id} THEN ({self._rule(o.eligibility)})" for o in self.offers)
+        return f"CASE co.offer_id {whens} END"
+
+    def _dnd(self) -> str:
+        by_include: dict[tuple[str, ...], list[int]] = {}
+        for c in self.campaigns:
+            by_include.setdefault(tuple(sorted(c.dnd_include)), []).append(c.id)
+        whens = []
+        for include, ids in by_include.items():
+            reason = dnd.exclusion_sql(
+                self.catalogue, dnd.checks(self.policy, include=include), self.dialect
+            )
+            whens.append(f"WHEN m.campaign_id IN ({', '.join(map(str, ids))}) THEN {reason}")
+        return f"CASE {' '.join(whens)} END"
+
+    def _class(self) -> str:
+        whens = " ".join(
+            f"WHEN {self._rule(r)} THEN '{n}'" for n, r in self.policy.caps.classes.items()
+        )
+        return f"CASE {whens} END"
+
+    def _opt_outs(self) -> str:
+        has_opt_out = any(d.per_channel for d in self.policy.dnd)
+        columns = []
+        for channel, tag in dnd.OPT_OUT_TAGS.items():
+            flag = f"coalesce(p.{tag}, FALSE)" if has_opt_out else "FALSE"
+            columns.append(f"{flag} AS optout_{channel.value}")
+        return ", ".join(columns)
+
+    def _cap(self, key: str, class_column: str) -> str:
+        """The cap on ``key`` for the subscriber's class (NULL: no cap)."""
+        whens = " ".join(
+            f"WHEN '{name}' THEN {row[key]}"
+            for name, row in self.policy.caps.table.items()
+            if key in row
+        )
+        return f"CASE {class_column} {whens} END" if whens else "NULL"
+
+    def _verdict(self) -> str:
+        names = "[" + ", ".join(_literal(i.name) for i in self.policy.intervals) + "]::VARCHAR[]"
+        return f"""CASE
+          WHEN begun THEN 'campaign.contacted'
+          WHEN NOT eligible THEN 'offer.not_eligible'
+          WHEN dnd_reason IS NOT NULL THEN dnd_reason
+          WHEN excluded THEN 'campaign.excluded'
+          WHEN kind = '{MARKETING}' AND interval_pos IS NOT NULL
+            THEN 'interval.' || ({names})[interval_pos + 1]
+          WHEN kind = '{MARKETING}' AND used_overall >= {self._cap("overall", "cap_class")}
+            THEN 'cap.overall'
+        END"""
+
+    # -- channels, control, competition -----------------------------------------------------
+
+    def _channels(self) -> str:
+        optouts = " ".join(f"WHEN '{ch.value}' THEN c.optout_{ch.value}" for ch in dnd.OPT_OUT_TAGS)
+        caps = " ".join(
+            f"WHEN '{k}' THEN c.used_{k} >= {self._cap(k, 'c.cap_class')}" for k in self.cap_keys
+        )
+        cap_check = f"CASE cc.channel {caps} END" if caps else "FALSE"
+        return f"""
+        SELECT c.msisdn, c.campaign_id, c.offer_id, cc.channel, cc.pos,
+          CASE WHEN f.offer_id IS NULL THEN 'channel.no_fit'
+               WHEN CASE cc.channel {optouts} ELSE FALSE END THEN 'dnd.{dnd.OPT_OUT}'
+               WHEN c.kind = '{MARKETING}' AND {cap_check} THEN 'cap.' || cc.channel
+          END AS block
+        FROM arb_cand c
+        JOIN arb_campaign_channel cc USING (campaign_id)
+        LEFT JOIN arb_offer_fit f ON f.offer_id = c.offer_id AND f.channel = cc.channel
+        WHERE c.outcome IS NULL
+        """
+
+    def _judged(self) -> str:
+        control = (
+            "('0x' || left(md5(CAST(c.campaign_id AS VARCHAR) || ':' || c.msisdn), 8))::UBIGINT "
+            "::DOUBLE / 4294967296.0::DOUBLE < c.control_share"
+        )
+        return f"""
+        WITH ch AS (
+          SELECT msisdn, campaign_id, offer_id,
+            list(channel ORDER BY pos) FILTER (WHERE block IS NULL) AS channels,
+            arg_min(block, pos) AS first_block
+          FROM arb_chan GROUP BY ALL
+        ),
+        decided AS (
+          SELECT c.msisdn, c.campaign_id, c.offer_id, c.score, ch.channels,
+            CASE WHEN c.outcome IS NOT NULL THEN c.outcome
+                 WHEN len(coalesce(ch.channels, [])) = 0 THEN ch.first_block
+                 WHEN {control} THEN '{HELD_BACK}'
+            END AS outcome
+          FROM arb_cand c
+          LEFT JOIN ch USING (msisdn, campaign_id, offer_id)
+        )
+        SELECT *, CASE WHEN outcome = '{HELD_BACK}' THEN 'control' ELSE 'target' END AS arm,
+          CASE WHEN outcome IS NULL THEN row_number() OVER (
+            PARTITION BY msisdn, outcome IS NULL ORDER BY score DESC, campaign_id, offer_id)
+          END AS rank
+        FROM decided
+        """
+
+    # -- capacity ------------------------------------------------------------------------
+
+    def _capacity(self) -> None:
+        """Winners take their first channel with room, in the order (score, hash of number).
+
+        Sequentially this is a loop; set-based it is a fixed point: with each full channel's
+        last admitted position known, every winner's channel follows at once. Starting with
+        none known, the channel that fills first is found exactly in each pass, so there are
+        at most as many passes as limited channels.
+        """
+        self.engine.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE arb_win AS
+            SELECT msisdn, campaign_id, offer_id, score, channels,
+              row_number() OVER (ORDER BY score DESC, md5(msisdn)) AS gpos
+            FROM arb_judged WHERE rank = 1
+            """
+        )
+        self.engine.execute(
+            "CREATE OR REPLACE TEMP TABLE arb_win_ch AS "
+            "SELECT msisdn, gpos, unnest(channels) AS channel, "
+            "generate_subscripts(channels, 1) AS pos FROM arb_win"
+        )
+        remaining = self._remaining_capacity()
+        fills: dict[str, int] = {}
+        while True:
+            self._assign(fills)
+            over = self._over_capacity(remaining, fills)
+            if not over:
+                return
+            channel, last = min(over.items(), key=lambda item: item[1])
+            fills[channel] = last
+
+    def _remaining_capacity(self) -> dict[str, int]:
+        used = {
+            r["channel"]: int(r["n"])
+            for r in self.engine.query(
+                "SELECT channel, count(*) AS n FROM arb_units "
+                f"WHERE day = {_date(self.day)} GROUP BY 1"
+            ).to_pylist()
+        }
+        return {
+            ch.value: max(cap - used.get(ch.value, 0), 0)
+            for ch, cap in self.policy.capacity.items()
+        }
+
+    def _assign(self, fills: dict[str, int]) -> None:
+        whens = " ".join(f"WHEN '{ch}' THEN gpos <= {last}" for ch, last in fills.items())
+        allowed = f"CASE channel {whens} ELSE TRUE END" if whens else "TRUE"
+        self.engine.execute(
+            "CREATE OR REPLACE TEMP TABLE arb_assigned AS "
+            "SELECT msisdn, gpos, arg_min(channel, pos) AS channel FROM arb_win_ch "
+            f"WHERE {allowed} "
+            "GROUP BY msisdn, gpos"
+        )
+
+    def _over_capacity(self, remaining: dict[str, int], fills: dict[str, int]) -> dict[str, int]:
+        """Unfixed channels given more winners than room, with the last position that fits."""
+        over = {}
+        counts = self.engine.query(
+            "SELECT channel, count(*) AS n FROM arb_assigned GROUP BY 1"
+        ).to_pylist()
+        for row in counts:
+            channel, n = str(row["channel"]), int(row["n"])
+            if channel in remaining and channel not in fills and n > remaining[channel]:
+                room = remaining[channel]
+                last = self.engine.query(
+                    "SELECT gpos FROM arb_assigned WHERE channel = ? "
+                    "ORDER BY gpos LIMIT 1 OFFSET ?",
+                    [channel, max(room - 1, 0)],
+                ).to_pylist()
+                over[channel] = int(last[0]["gpos"]) if room > 0 else 0
+        return over
+
+    # -- the plan --------------------------------------------------------------------------
+
+    def _plan(self) -> Plan:
+        self.engine.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE arb_final AS
+            SELECT j.msisdn, j.campaign_id, j.offer_id, j.score, j.arm,
+              CASE WHEN j.rank = 1 AND a.channel IS NOT NULL THEN '{PLANNED}'
+                   WHEN j.rank = 1 THEN 'capacity.' || j.channels[1]
+                   WHEN j.outcome IS NULL THEN 'arbitration.lost'
+                   ELSE j.outcome END AS outcome,
+              CASE WHEN j.rank = 1 THEN a.channel ELSE j.channels[1] END AS channel
+            FROM arb_judged j LEFT JOIN arb_assigned a ON j.rank = 1 AND a.msisdn = j.msisdn
+            """
+        )
+        self.engine.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE arb_best AS
+            SELECT * FROM arb_final QUALIFY row_number() OVER (
+              PARTITION BY campaign_id, msisdn
+              ORDER BY {stage_sql("outcome")}, score DESC, offer_id) = 1
+            """
+        )
+        contacts = self.engine.query(
+            f"SELECT msisdn, campaign_id, offer_id, channel, arm, score FROM arb_best "
+            f"WHERE outcome IN ('{PLANNED}', '{HELD_BACK}') ORDER BY campaign_id, msisdn"
+        ).cast(PLAN_SCHEMA)
+        counted = self.engine.query(
+            "SELECT campaign_id, outcome, count(*) AS n FROM arb_best GROUP BY ALL"
+        ).to_pylist()
+        outcomes = {(int(r["campaign_id"]), str(r["outcome"])): int(r["n"]) for r in counted}
+        return Plan(contacts, outcomes)
+
+
+def _pairs(left: str, right: str, rows: list[tuple[object, object]]) -> dict[str, list[object]]:
+    return {left: [r[0] for r in rows], right: [r[1] for r in rows]}
+
+
+INPUT_TYPES = {
+    "campaign_id": pa.int64(),
+    "excluded_id": pa.int64(),
+    "offer_id": pa.int64(),
+    "priority": pa.int64(),
+    "pos": pa.int64(),
+    "expected_rate": pa.float64(),
+    "control_share": pa.float64(),
+    "value": pa.float64(),
+    "wave_start": pa.date32(),
+}
+
+
+def _typed(columns: dict[str, list[object]]) -> pa.Table:
+    return pa.table(
+        {
+            name: pa.array(values, type=INPUT_TYPES.get(name, pa.string()))
+            for name, values in columns.items()
+        }
+    )
+
+
+def _date(day: date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
