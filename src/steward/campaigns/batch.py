@@ -1,0 +1,227 @@
+"""Run the day's waves: every running campaign at once, through the contact policy.
+
+Reads the running campaigns and their offers from the operational store, their members from
+the segments over the day's profile snapshot, the ledger's facts; arbitrates in the engine
+(policy/batch.py); appends the plan to the ledger — ``reserved`` for target contacts,
+``held_back`` for the control group — and writes the run's outcomes by rule to the lake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steward.auth.service import district_rule
+from steward.campaigns.models import Campaign, Status
+from steward.contacts import service as ledger
+from steward.contacts.models import Arm, State
+from steward.db import utcnow
+from steward.lake.service import Lake
+from steward.offers.models import Channel, Offer
+from steward.policy.arbitration import (
+    HELD_BACK,
+    PLANNED,
+    CampaignSpec,
+    OfferSpec,
+    Plan,
+    ledger_facts,
+)
+from steward.policy.batch import Arbiter
+from steward.policy.config import Policy
+from steward.segments import service as segments
+from steward.tags import service as tags
+from steward.tags.schemas import TagCatalogue
+
+OUTCOME_TABLE = "arbitration_outcome"
+
+
+class RunError(ValueError):
+    """A run that cannot start; the message says why."""
+
+
+@dataclass
+class RunReport:
+    day: date
+    snapshot: date
+    campaigns: list[int]
+    reserved: int = 0
+    held_back: int = 0
+    outcomes: dict[str, dict[str, int]] = field(default_factory=dict)  # campaign -> outcome -> n
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "snapshot": self.snapshot.isoformat(),
+            "campaigns": self.campaigns,
+            "reserved": self.reserved,
+            "held_back": self.held_back,
+            "outcomes": self.outcomes,
+        }
+
+
+def running(session: Session, day: date) -> list[Campaign]:
+    """Campaigns that reach customers on ``day``: running, in their dates, in a wave if any."""
+    query = (
+        select(Campaign)
+        .where(
+            Campaign.status == Status.RUNNING.value,
+            Campaign.start_date <= day,
+            Campaign.end_date >= day,
+        )
+        .order_by(Campaign.id)
+    )
+    return [c for c in session.scalars(query) if wave_start(c, day) is not None]
+
+
+def wave_start(campaign: Campaign, day: date) -> date | None:
+    """The start of the wave ``day`` falls in (the campaign's start when it has no waves)."""
+    if not campaign.waves:
+        return campaign.start_date
+    for wave in campaign.waves:
+        if date.fromisoformat(wave["start"]) <= day <= date.fromisoformat(wave["end"]):
+            return date.fromisoformat(wave["start"])
+    return None
+
+
+def campaign_spec(campaign: Campaign, day: date) -> CampaignSpec:
+    start = wave_start(campaign, day)
+    return CampaignSpec(
+        id=campaign.id,
+        kind=campaign.kind,
+        priority=campaign.priority,
+        expected_rate=campaign.expected_rate,
+        control_share=campaign.control_share,
+        channels=tuple(Channel(c) for c in campaign.channels),
+        offers=tuple(campaign.offer_ids),
+        wave_start=start if start is not None else campaign.start_date,
+        dnd_include=tuple(campaign.dnd_include or ()),
+        exclude_campaigns=tuple(campaign.exclude_campaigns or ()),
+    )
+
+
+def offer_spec(offer: Offer) -> OfferSpec:
+    fit = sorted((p, Channel(c)) for c, p in offer.channel_fit.items() if p > 0)
+    return OfferSpec(
+        id=offer.id,
+        category=offer.category,
+        group=offer.exclusion_group,
+        eligibility=offer.eligibility,
+        value=max(offer.price - offer.cost, 1.0),
+        fit=tuple(c for _, c in fit),
+    )
+
+
+def run_day(
+    session: Session, lake: Lake, catalogue: TagCatalogue, policy: Policy, *, day: date
+) -> RunReport:
+    """Arbitrate every running campaign for ``day`` and append the plan to the ledger."""
+    latest = tags.latest_snapshot(session, lake, day)
+    if latest is None:
+        raise RunError(f"no profile snapshot on or before {day}: run steward tags refresh")
+    snapshot_day, snapshot = latest
+    campaigns = running(session, day)
+    report = RunReport(day, snapshot_day, [c.id for c in campaigns])
+    if not campaigns:
+        return report
+    specs = [campaign_spec(c, day) for c in campaigns]
+    offer_ids = sorted({o for c in campaigns for o in c.offer_ids})
+    offers = {o.id: o for o in session.scalars(select(Offer).where(Offer.id.in_(offer_ids)))}
+    members = " UNION ALL ".join(_members(session, lake, catalogue, c, snapshot) for c in campaigns)
+    facts = ledger_facts(session, day=day, policy=policy, campaigns=specs)
+    arbiter = Arbiter(
+        lake.engine,
+        day=day,
+        policy=policy,
+        catalogue=catalogue,
+        campaigns=specs,
+        offers=[offer_spec(o) for o in offers.values()],
+    )
+    plan = arbiter.run(members=members, profile=snapshot, facts=facts)
+    report.reserved, report.held_back = _append_plan(session, plan, campaigns, offers, day)
+    _write_outcomes(session, lake, plan, day)
+    for (campaign_id, outcome), n in sorted(plan.outcomes.items()):
+        report.outcomes.setdefault(str(campaign_id), {})[outcome] = n
+    return report
+
+
+def _members(
+    session: Session, lake: Lake, catalogue: TagCatalogue, campaign: Campaign, snapshot: str
+) -> str:
+    """The campaign's members: the union of its segments, inside its district."""
+    parts = []
+    for segment_id in campaign.segment_ids:
+        segment = segments.get(session, segment_id)
+        if segment is None:
+            raise RunError(f"campaign {campaign.name!r} names missing segment {segment_id}")
+        parts.append(f"({segments.members_sql(session, lake, catalogue, segment, snapshot)})")
+    union = " UNION ".join(parts)
+    scope = district_rule(campaign.district)
+    inside = ""
+    if scope is not None:
+        condition = segments.condition_sql(scope, catalogue, lake.engine.dialect)
+        inside = f" SEMI JOIN (SELECT msisdn FROM {snapshot} WHERE {condition}) d USING (msisdn)"
+    return f"SELECT {campaign.id} AS campaign_id, u.msisdn FROM ({union}) u{inside}"
+
+
+def _append_plan(
+    session: Session,
+    plan: Plan,
+    campaigns: list[Campaign],
+    offers: dict[int, Offer],
+    day: date,
+) -> tuple[int, int]:
+    kinds = {c.id: c.kind for c in campaigns}
+    source = f"run {day.isoformat()}"
+    rows = (
+        {
+            "contact_key": f"{day:%Y%m%d}-c{r['campaign_id']}-{r['msisdn']}",
+            "state": (State.HELD_BACK if r["arm"] == Arm.CONTROL.value else State.RESERVED).value,
+            "day": day,
+            "msisdn": r["msisdn"],
+            "campaign_id": r["campaign_id"],
+            "kind": kinds[r["campaign_id"]],
+            "offer_id": r["offer_id"],
+            "category": offers[r["offer_id"]].category,
+            "exclusion_group": offers[r["offer_id"]].exclusion_group,
+            "channel": r["channel"],
+            "arm": r["arm"],
+            "detail": f"score {r['score']:.6g}",
+            "source": source,
+        }
+        for r in _batches(plan.contacts)
+    )
+    ledger.append(session, rows)
+    held = sum(n for (_, o), n in plan.outcomes.items() if o == HELD_BACK)
+    reserved = sum(n for (_, o), n in plan.outcomes.items() if o == PLANNED)
+    return reserved, held
+
+
+def _batches(table: pa.Table) -> Any:
+    for batch in table.to_batches(max_chunksize=50_000):
+        yield from batch.to_pylist()
+
+
+def _write_outcomes(session: Session, lake: Lake, plan: Plan, day: date) -> None:
+    rows = [
+        {"run_day": day, "campaign_id": c, "outcome": o, "subscribers": n}
+        for (c, o), n in sorted(plan.outcomes.items())
+    ]
+    table = pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("run_day", pa.date32()),
+                ("campaign_id", pa.int64()),
+                ("outcome", pa.string()),
+                ("subscribers", pa.int64()),
+            ]
+        ),
+    )
+    lake.engine.register("run_outcomes", table)
+    part = f"r{utcnow():%H%M%S%f}"  # every run of a day keeps its own record
+    lake.write(session, OUTCOME_TABLE, day, part, "SELECT * FROM run_outcomes")
