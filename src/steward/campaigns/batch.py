@@ -207,8 +207,9 @@ def _batches(table: pa.Table) -> Any:
 
 
 def _write_outcomes(session: Session, lake: Lake, plan: Plan, day: date) -> None:
+    run_at = utcnow()
     rows = [
-        {"run_day": day, "campaign_id": c, "outcome": o, "subscribers": n}
+        {"run_day": day, "run_at": run_at, "campaign_id": c, "outcome": o, "subscribers": n}
         for (c, o), n in sorted(plan.outcomes.items())
     ]
     table = pa.Table.from_pylist(
@@ -216,6 +217,7 @@ def _write_outcomes(session: Session, lake: Lake, plan: Plan, day: date) -> None
         schema=pa.schema(
             [
                 ("run_day", pa.date32()),
+                ("run_at", pa.timestamp("us", tz="UTC")),
                 ("campaign_id", pa.int64()),
                 ("outcome", pa.string()),
                 ("subscribers", pa.int64()),
@@ -223,5 +225,5 @@ def _write_outcomes(session: Session, lake: Lake, plan: Plan, day: date) -> None
         ),
     )
     lake.engine.register("run_outcomes", table)
-    part = f"r{utcnow():%H%M%S%f}"  # every run of a day keeps its own record
+    part = f"r{run_at:%H%M%S%f}"  # every run of a day keeps its own record
     lake.write(session, OUTCOME_TABLE, day, part, "SELECT * FROM run_outcomes")

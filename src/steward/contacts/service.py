@@ -6,7 +6,7 @@ the batch paths work on columns, never on ORM objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -177,6 +177,14 @@ def history(
     query = query.where(or_(*conditions)) if conditions else query.where(false())
     if until is not None:
         query = query.where(ContactEvent.day <= until)
+    return _arrow(session, query)
+
+
+def read(session: Session, *, campaign_ids: Sequence[int] | None = None) -> pa.Table:
+    """Ledger rows, every column, of some campaigns (all when None): what reports count."""
+    query = select(*(getattr(ContactEvent, c) for c in COLUMNS))
+    if campaign_ids is not None:
+        query = query.where(ContactEvent.campaign_id.in_(list(campaign_ids)))
     return _arrow(session, query)
 
 
