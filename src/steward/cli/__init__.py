@@ -6,6 +6,7 @@ from steward.cli import (  # noqa: F401  (each module registers its commands)
     campaigns,
     data,
     demo,
+    evaluate,
     knowledge,
     offers,
     policy,

@@ -23,8 +23,10 @@ from steward.cli.common import (
     context_of,
     emit,
     fail,
+    parse_day,
     print_mapping,
     print_rows,
+    tag_catalogue,
 )
 
 campaigns_app = typer.Typer(no_args_is_help=True, help="Campaigns and their approval flow.")
@@ -109,3 +111,81 @@ def campaigns_move(
     except service.CampaignError as exc:
         raise fail(str(exc)) from exc
     emit(as_json, document, lambda: print_mapping(f"campaign {campaign_id}", document))
+
+
+@campaigns_app.command("run")
+def campaigns_run(
+    ctx: typer.Context,
+    day: Annotated[str | None, typer.Option(help="The business day (default: today).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Arbitrate every running campaign for the day and reserve the plan in the ledger."""
+    from steward.campaigns import batch
+    from steward.policy.config import load_policy
+
+    context = context_of(ctx)
+    catalogue = tag_catalogue()
+    policy = load_policy(catalogue)
+    try:
+        with db.transaction(context.sessions) as session:
+            report = batch.run_day(
+                session, context.lake(), catalogue, policy, day=parse_day(day)
+            ).to_dict()
+    except batch.RunError as exc:
+        raise fail(str(exc)) from exc
+    emit(as_json, report, lambda: print_run(report))
+
+
+def print_run(report: dict[str, Any]) -> None:
+    rows = [
+        [campaign, outcome, n]
+        for campaign, counted in report["outcomes"].items()
+        for outcome, n in sorted(counted.items(), key=lambda item: -item[1])
+    ]
+    title = (
+        f"run of {report['day']} (snapshot {report['snapshot']}): "
+        f"{report['reserved']} reserved, {report['held_back']} held back"
+    )
+    print_rows(title, ("campaign", "outcome", "subscribers"), rows)
+
+
+@campaigns_app.command("funnel")
+def campaigns_funnel(
+    ctx: typer.Context,
+    campaign_ids: Annotated[list[int], typer.Argument(help="Campaign ids.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Targets → after policy → planned → contacted → responded → ordered, per campaign."""
+    from steward.evaluation import service as evaluation
+
+    context = context_of(ctx)
+    with db.transaction(context.sessions) as session:
+        found = [f.to_dict() for f in evaluation.funnels(session, context.lake(), campaign_ids)]
+    emit(as_json, found, lambda: print_funnels(found))
+
+
+FUNNEL_STEPS = (
+    "targets",
+    "after_policy",
+    "held_back",
+    "planned",
+    "contacted",
+    "delivered",
+    "responded",
+    "ordered",
+)
+
+
+def print_funnels(found: list[dict[str, Any]]) -> None:
+    print_rows(
+        "funnel",
+        ("campaign", *FUNNEL_STEPS, "exclusions by rule"),
+        (
+            [f["campaign_id"], *(f[s] for s in FUNNEL_STEPS), _exclusions(f["exclusions"])]
+            for f in found
+        ),
+    )
+
+
+def _exclusions(counted: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counted.items(), key=lambda item: -item[1]))

@@ -117,6 +117,16 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def parse_day(text: str | None) -> date:
+    """A YYYY-MM-DD option, today when absent; a bad value names itself."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def tag_catalogue() -> TagCatalogue:
     """The tag catalogue, loaded when a command needs it (not at import: startup stays fast)."""
     from steward.tags.service import load_catalogue
