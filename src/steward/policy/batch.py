@@ -67,6 +67,12 @@ class Arbiter:
             f"CREATE OR REPLACE TEMP TABLE arb_cand AS {self._candidates(members, profile)}"
         )
         self.engine.execute(f"CREATE OR REPLACE TEMP TABLE arb_chan AS {self._channels()}")
+        self.engine.execute(
+            "CREATE OR REPLACE TEMP TABLE arb_open AS "
+            "SELECT msisdn, campaign_id, offer_id, arg_min(block, pos) AS first_block, "
+            "arg_min(channel, pos) FILTER (WHERE block IS NULL) AS first_open "
+            "FROM arb_chan GROUP BY ALL"
+        )
         self.engine.execute(f"CREATE OR REPLACE TEMP TABLE arb_judged AS {self._judged()}")
         self._capacity()
         return self._plan()
@@ -306,20 +312,14 @@ class Arbiter:
             "::DOUBLE / 4294967296.0::DOUBLE < c.control_share"
         )
         return f"""
-        WITH ch AS (
-          SELECT msisdn, campaign_id, offer_id,
-            list(channel ORDER BY pos) FILTER (WHERE block IS NULL) AS channels,
-            arg_min(block, pos) AS first_block
-          FROM arb_chan GROUP BY ALL
-        ),
-        decided AS (
-          SELECT c.msisdn, c.campaign_id, c.offer_id, c.score, ch.channels,
+        WITH decided AS (
+          SELECT c.msisdn, c.campaign_id, c.offer_id, c.score, o.first_open,
             CASE WHEN c.outcome IS NOT NULL THEN c.outcome
-                 WHEN len(coalesce(ch.channels, [])) = 0 THEN ch.first_block
+                 WHEN o.first_open IS NULL THEN o.first_block
                  WHEN {control} THEN '{HELD_BACK}'
             END AS outcome
           FROM arb_cand c
-          LEFT JOIN ch USING (msisdn, campaign_id, offer_id)
+          LEFT JOIN arb_open o USING (msisdn, campaign_id, offer_id)
         )
         SELECT *, CASE WHEN outcome = '{HELD_BACK}' THEN 'control' ELSE 'target' END AS arm,
           CASE WHEN outcome IS NULL THEN row_number() OVER (
@@ -341,15 +341,15 @@ class Arbiter:
         self.engine.execute(
             """
             CREATE OR REPLACE TEMP TABLE arb_win AS
-            SELECT msisdn, campaign_id, offer_id, score, channels,
+            SELECT msisdn, campaign_id, offer_id,
               row_number() OVER (ORDER BY score DESC, md5(msisdn)) AS gpos
             FROM arb_judged WHERE rank = 1
             """
         )
         self.engine.execute(
             "CREATE OR REPLACE TEMP TABLE arb_win_ch AS "
-            "SELECT msisdn, gpos, unnest(channels) AS channel, "
-            "generate_subscripts(channels, 1) AS pos FROM arb_win"
+            "SELECT w.msisdn, w.gpos, c.channel, c.pos FROM arb_win w "
+            "JOIN arb_chan c USING (msisdn, campaign_id, offer_id) WHERE c.block IS NULL"
         )
         remaining = self._remaining_capacity()
         fills: dict[str, int] = {}
@@ -410,10 +410,10 @@ class Arbiter:
             CREATE OR REPLACE TEMP TABLE arb_final AS
             SELECT j.msisdn, j.campaign_id, j.offer_id, j.score, j.arm,
               CASE WHEN j.rank = 1 AND a.channel IS NOT NULL THEN '{PLANNED}'
-                   WHEN j.rank = 1 THEN 'capacity.' || j.channels[1]
+                   WHEN j.rank = 1 THEN 'capacity.' || j.first_open
                    WHEN j.outcome IS NULL THEN 'arbitration.lost'
                    ELSE j.outcome END AS outcome,
-              CASE WHEN j.rank = 1 THEN a.channel ELSE j.channels[1] END AS channel
+              CASE WHEN j.rank = 1 THEN a.channel ELSE j.first_open END AS channel
             FROM arb_judged j LEFT JOIN arb_assigned a ON j.rank = 1 AND a.msisdn = j.msisdn
             """
         )
