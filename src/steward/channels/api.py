@@ -1,0 +1,141 @@
+"""REST routes of outbound calls: an agent's work orders and their results, and the teams."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from steward.auth.models import Role, User
+from steward.channels import outbound
+from steward.channels.orders import OrderCentre
+from steward.channels.workorders import CallResult, OutboundTeam, WorkOrder, WorkOrderStatus
+from steward.db import utcnow
+from steward.web.deps import DbSession, RequireRole
+
+router = APIRouter(tags=["outbound"])
+Agent = Annotated[User, Depends(RequireRole(Role.AGENT))]
+Recorder = Annotated[User, Depends(RequireRole(Role.AGENT, Role.SYSTEM_ADMIN))]
+TeamReader = Annotated[
+    User,
+    Depends(RequireRole(Role.PLANNER, Role.APPROVER, Role.DATA_ADMIN, Role.SYSTEM_ADMIN)),
+]
+TeamMaker = Annotated[User, Depends(RequireRole(Role.DATA_ADMIN, Role.SYSTEM_ADMIN))]
+
+
+def order_centre(request: Request) -> OrderCentre | None:
+    """The app's billing order centre, if it has one: an accepted call then orders."""
+    centre: OrderCentre | None = getattr(request.app.state, "order_centre", None)
+    return centre
+
+
+OrderCentreDep = Annotated[OrderCentre | None, Depends(order_centre)]
+
+
+class TeamCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64)
+    district: str = Field(min_length=1, max_length=96)
+    daily_capacity: int = Field(ge=0, le=1_000_000)
+
+
+class TeamRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    district: str
+    daily_capacity: int
+
+
+class ResultIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    result: CallResult
+    reason: str | None = Field(default=None, max_length=200)
+    callback_at: AwareDatetime | None = None
+
+
+class WorkOrderRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    contact_key: str
+    msisdn: str
+    campaign_id: int | None
+    offer_id: int | None
+    team_id: int
+    day: date
+    due_at: datetime
+    assigned_to: str | None
+    status: WorkOrderStatus
+    result: CallResult | None
+    reason: str | None
+    callback_at: datetime | None
+    created_at: datetime
+    closed_at: datetime | None
+    attempt: int
+
+
+@router.get("/work-orders/mine", response_model=list[WorkOrderRead])
+def my_work_orders(session: DbSession, user: Agent) -> list[WorkOrder]:
+    """The caller's open orders, soonest due first; the agent sees the full number."""
+    return outbound.open_orders_of(session, user.username)
+
+
+@router.post("/work-orders/next", response_model=WorkOrderRead | None)
+def next_work_order(session: DbSession, user: Agent) -> WorkOrder | None:
+    """Take the next due order of the caller's teams; null when nothing is due."""
+    with _refusals():
+        return outbound.next_for(session, user.username, utcnow())
+
+
+@router.post("/work-orders/{work_order_id}/result", response_model=WorkOrderRead)
+def record_result(
+    work_order_id: int,
+    result_in: ResultIn,
+    session: DbSession,
+    user: Recorder,
+    centre: OrderCentreDep,
+) -> WorkOrder:
+    """Close an order with the call's result: accepted, rejected, considering, call_back
+    (with callback_at) or failed (with a reason)."""
+    with _refusals():
+        return outbound.record_result(
+            session,
+            work_order_id,
+            by=user,
+            result=result_in.result,
+            reason=result_in.reason,
+            callback_at=result_in.callback_at,
+            orders=centre,
+        )
+
+
+@router.get("/teams", response_model=list[TeamRead])
+def list_teams(session: DbSession, user: TeamReader) -> list[OutboundTeam]:
+    return outbound.teams(session)
+
+
+@router.post("/teams", response_model=TeamRead, status_code=201)
+def create_team(team_in: TeamCreate, session: DbSession, user: TeamMaker) -> OutboundTeam:
+    with _refusals():
+        return outbound.create_team(session, **team_in.model_dump())
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The service's refusals as HTTP answers: unknown 404, another's order 403, else 422."""
+    try:
+        yield
+    except outbound.UnknownWorkOrderError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except outbound.NotYourOrderError as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except outbound.OutboundError as exc:
+        raise HTTPException(422, {"message": str(exc)}) from exc
