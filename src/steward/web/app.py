@@ -12,6 +12,7 @@ from steward.auth import api as auth_api
 from steward.auth.service import AuthError
 from steward.campaigns import api as campaigns_api
 from steward.campaigns.service import CampaignError
+from steward.channels import api as channels_api
 from steward.lake.engine import make_engine
 from steward.lake.service import Lake
 from steward.offers import api as offers_api
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(segments_api.router)
     app.include_router(offers_api.router)
     app.include_router(campaigns_api.router)
+    app.include_router(channels_api.router)
     app.add_exception_handler(RuleError, _rule_error)
     app.add_exception_handler(SegmentError, _unprocessable)
     app.add_exception_handler(TagError, _unprocessable)
