@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.campaigns.models import Status
-from steward.channels.models import BillingOrder, ChannelOptOut, InboundSms, SmsMessage
+from steward.channels.models import BillingOrder, InboundSms, SmsMessage
 from steward.channels.orders import SimulatedOrderCentre
 from steward.channels.service import (
     Outcome,
@@ -25,6 +25,7 @@ from steward.db import utcnow
 from steward.lake.service import Lake
 from steward.offers.models import Offer
 from steward.policy.config import QuietHours
+from steward.policy.models import ChannelOptOut
 from tests.channels.test_orders import DAY, campaign, contact, details, sample_offers
 
 NOON = datetime.combine(DAY, time(12, 0))

@@ -29,6 +29,7 @@ from steward.policy.arbitration import (
 )
 from steward.policy.batch import Arbiter
 from steward.policy.config import Caps, Policy, load_policy
+from steward.policy.models import ChannelOptOut
 from steward.tags.schemas import TagCatalogue
 from steward.tags.service import load_catalogue
 from tests.policy.worlds import DAY, World, worlds
@@ -83,6 +84,8 @@ def both_ways(
     session: Session, engine: DuckDBEngine, catalogue: TagCatalogue, policy: Policy, world: World
 ) -> tuple[Plan, Plan]:
     ledger.append(session, world.history)
+    session.add_all(ChannelOptOut(msisdn=m, channel=c, source="test") for m, c in world.opt_outs)
+    session.flush()
     facts = ledger_facts(session, day=DAY, policy=policy, campaigns=world.campaigns)
     engine.register("world_profile", world.profile_table())
     engine.register("world_members", world.member_table())
@@ -152,6 +155,7 @@ def check_promises(plan: Plan, policy: Policy, world: World) -> None:
         if "complaint_sensitive" not in campaign.dnd_include:
             assert profile["complaint_sensitive"] is not True
         assert profile.get(f"dnd_optout_{contact['channel']}") is not True
+        assert (contact["msisdn"], contact["channel"]) not in world.opt_outs
         assert Channel(contact["channel"]) in offers[contact["offer_id"]].fit
     # no channel over its capacity (nothing of today was in the past for capacity's sake)
     today = Counter(

@@ -57,6 +57,7 @@ class World:
     members: list[tuple[int, str]]
     history: list[dict[str, Any]] = field(default_factory=list)
     capacity: dict[Channel, int] = field(default_factory=dict)
+    opt_outs: list[tuple[str, str]] = field(default_factory=list)  # the opt-out list
 
     def profile_table(self) -> pa.Table:
         return pa.Table.from_pylist(self.profiles)
@@ -168,5 +169,14 @@ def worlds(draw: st.DrawFn) -> World:
     members = sorted({(c.id, p["msisdn"]) for c in run for p in people if draw(st.booleans())})
     world = World(people, offered, run, members)
     world.history = draw(history(world))
+    msisdns = [p["msisdn"] for p in people]
+    world.opt_outs = sorted(
+        set(
+            draw(
+                st.lists(st.tuples(st.sampled_from(msisdns), st.sampled_from(CHANNELS)), max_size=4)
+            )
+        )
+    )
+    world.opt_outs = [(m, c.value) for m, c in world.opt_outs]
     world.capacity = {ch: draw(st.integers(0, 8)) for ch in CHANNELS if draw(st.booleans())}
     return world

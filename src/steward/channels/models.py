@@ -3,7 +3,7 @@
 ``sms_message`` and ``billing_order`` stand in for outside systems (an SMS gateway, the
 billing order centre); they live in the operational store so that a submission and the
 ledger row that records it commit together. ``inbound_sms`` keeps every reply, matched or
-not, and ``channel_opt_out`` is the do-not-disturb list an unsubscribe reply feeds.
+not; an unsubscribe reply feeds the policy's opt-out list (``policy.models.ChannelOptOut``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -94,17 +93,4 @@ class BillingOrder(Base):
     status: Mapped[str] = mapped_column(String(16))
     reference: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class ChannelOptOut(Base):
-    """A subscriber who asked not to be reached on a channel (read by the policy as DND)."""
-
-    __tablename__ = "channel_opt_out"
-    __table_args__ = (UniqueConstraint("msisdn", "channel"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    msisdn: Mapped[str] = mapped_column(String(20))
-    channel: Mapped[str] = mapped_column(String(16))
-    source: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

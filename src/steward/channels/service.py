@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from steward.campaigns.service import get as get_campaign
 from steward.campaigns.service import may_reach_customers
-from steward.channels.models import ChannelOptOut, InboundSms
+from steward.channels.models import InboundSms
 from steward.channels.orders import OrderCentre, order_for_contact
 from steward.channels.replies import ReplyKind, parse_reply
 from steward.channels.sms import Receipt, SmsCentre
@@ -32,6 +32,7 @@ from steward.offers.models import Channel, Offer
 from steward.offers.service import by_reply_code
 from steward.offers.service import get as get_offer
 from steward.policy.config import QuietHours
+from steward.policy.models import ChannelOptOut
 
 SMS = Channel.SMS.value
 REPLY_WINDOW = timedelta(days=7)  # a reply answers a message sent at most this long ago

@@ -14,12 +14,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import pyarrow as pa
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.contacts import service as ledger
 from steward.contacts.models import State
 from steward.offers.models import Channel
 from steward.policy.config import Interval, Policy
+from steward.policy.models import ChannelOptOut
 
 CARE = "care"
 MARKETING = "marketing"
@@ -94,12 +96,17 @@ class CampaignSpec:
     exclude_campaigns: tuple[int, ...] = ()
 
 
+OPT_OUT_SCHEMA = pa.schema([("msisdn", pa.string()), ("channel", pa.string())])
+
+
 @dataclass(frozen=True)
 class LedgerFacts:
-    """What the ledger says that arbitration needs, as Arrow tables both paths read."""
+    """What the operational store says that arbitration needs, as Arrow tables both paths
+    read: the ledger's units and history, and the opt-out list."""
 
     units: pa.Table  # contacts holding cap units: msisdn, channel, kind, day, campaign_id
     history: pa.Table  # ledger rows the intervals and campaign rules look at
+    opt_outs: pa.Table = field(default_factory=OPT_OUT_SCHEMA.empty_table)  # msisdn, channel
 
 
 @dataclass
@@ -164,7 +171,12 @@ def ledger_facts(
     if any(c.exclude_campaigns for c in campaigns):
         windows.append((REACHED, day - timedelta(days=EXCLUDED_CAMPAIGN_DAYS)))
     history = ledger.history(session, windows=windows, until=day)
-    return LedgerFacts(units=units, history=history)
+    listed = session.execute(select(ChannelOptOut.msisdn, ChannelOptOut.channel)).all()
+    opt_outs = pa.table(
+        {"msisdn": [r[0] for r in listed], "channel": [r[1] for r in listed]},
+        schema=OPT_OUT_SCHEMA,
+    )
+    return LedgerFacts(units=units, history=history, opt_outs=opt_outs)
 
 
 def outcome_counts(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, str], int]:

@@ -116,6 +116,7 @@ class Arbiter:
             self.engine.register(name, _typed(columns))
         self.engine.register("arb_units", facts.units)
         self.engine.register("arb_history", facts.history)
+        self.engine.register("arb_opt_outs", facts.opt_outs)
 
     # -- the policy's verdict per candidate -------------------------------------------------
 
@@ -145,6 +146,7 @@ class Arbiter:
           LEFT JOIN begun b ON b.campaign_id = m.campaign_id AND b.msisdn = m.msisdn
           LEFT JOIN excluded x ON x.campaign_id = m.campaign_id AND x.msisdn = m.msisdn
           LEFT JOIN used u ON u.msisdn = m.msisdn
+          LEFT JOIN listed l ON l.msisdn = m.msisdn
           LEFT JOIN hits io ON io.msisdn = m.msisdn AND io.scope = 'offer'
             AND io.key = CAST(co.offer_id AS VARCHAR)
           LEFT JOIN hits ic ON ic.msisdn = m.msisdn AND ic.scope = 'category'
@@ -174,7 +176,8 @@ class Arbiter:
           SELECT msisdn, {self._used_counts()} FROM arb_units
           WHERE kind = '{MARKETING}' GROUP BY msisdn
         ),
-        hits AS ({self._interval_hits()})
+        hits AS ({self._interval_hits()}),
+        listed AS (SELECT msisdn, {self._listed()} FROM arb_opt_outs GROUP BY msisdn)
         """
 
     def _used_counts(self) -> str:
@@ -256,12 +259,18 @@ class Arbiter:
         )
         return f"CASE {whens} END"
 
+    def _listed(self) -> str:
+        return ", ".join(
+            f"bool_or(channel = '{ch.value}') AS {ch.value}" for ch in dnd.OPT_OUT_TAGS
+        )
+
     def _opt_outs(self) -> str:
+        """Opted out of a channel: the profile's flag (interface file) or the opt-out list."""
         has_opt_out = any(d.per_channel for d in self.policy.dnd)
         columns = []
         for channel, tag in dnd.OPT_OUT_TAGS.items():
-            flag = f"coalesce(p.{tag}, FALSE)" if has_opt_out else "FALSE"
-            columns.append(f"{flag} AS optout_{channel.value}")
+            flag = f"coalesce(p.{tag}, FALSE) OR coalesce(l.{channel.value}, FALSE)"
+            columns.append(f"{flag if has_opt_out else 'FALSE'} AS optout_{channel.value}")
         return ", ".join(columns)
 
     def _cap(self, key: str, class_column: str) -> str:

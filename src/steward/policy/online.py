@@ -91,6 +91,7 @@ class Referee:
         self.units = facts.units.to_pylist()
         self.history = _by_msisdn(facts.history.to_pylist())
         self.units_by_msisdn = _by_msisdn(self.units)
+        self.listed = {(r["msisdn"], r["channel"]) for r in facts.opt_outs.to_pylist()}
 
     def candidates(
         self, msisdn: str, profile: Profile, campaign_ids: Iterable[int]
@@ -210,8 +211,10 @@ class Referee:
         if channel not in offer.fit:
             return "channel.no_fit"
         tag = dnd.OPT_OUT_TAGS.get(channel)
-        if self.opt_out and tag is not None and profile.get(tag) is True:
-            return f"dnd.{dnd.OPT_OUT}"
+        if self.opt_out and tag is not None:
+            listed = (profile.get("msisdn"), channel.value) in self.listed
+            if profile.get(tag) is True or listed:
+                return f"dnd.{dnd.OPT_OUT}"
         if marketing and _reached(used, cap_row, channel.value):
             return f"cap.{channel.value}"
         return None
