@@ -8,12 +8,13 @@ the only loop is capacity's, once per channel that fills up.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import pyarrow as pa
 
 from steward.lake.engine import AnalyticsEngine
+from steward.offers.models import Channel
 from steward.policy import dnd
 from steward.policy.arbitration import (
     BEGUN,
@@ -59,21 +60,25 @@ class Arbiter:
         self.types = rule_types(catalogue)
         self.dialect = engine.dialect
         self.cap_keys = sorted(k for k in policy.caps.periods if k != "overall")
+        # Candidate id = (subscriber row × campaigns + campaign) × offers + offer: integers
+        # to group by, instead of the number's text.
+        self._per_campaign = max(len(self.offers), 1)
+        self._per_sub = max(len(self.campaigns), 1) * self._per_campaign
 
     def run(self, *, members: str, profile: str, facts: LedgerFacts) -> Plan:
         """``members``: rows (campaign_id, msisdn); ``profile``: the tag snapshot's rows."""
         self._register(facts)
-        self.engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE arb_cand AS {self._candidates(members, profile)}"
-        )
-        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE arb_chan AS {self._channels()}")
-        self.engine.execute(
-            "CREATE OR REPLACE TEMP TABLE arb_open AS "
-            "SELECT msisdn, campaign_id, offer_id, arg_min(block, pos) AS first_block, "
-            "arg_min(channel, pos) FILTER (WHERE block IS NULL) AS first_open "
-            "FROM arb_chan GROUP BY ALL"
-        )
-        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE arb_judged AS {self._judged()}")
+        steps = {
+            "arb_members": "SELECT DISTINCT CAST(campaign_id AS BIGINT) AS campaign_id, msisdn "
+            f"FROM ({members})",
+            "arb_sub": self._subscribers(profile),
+            "arb_judged": self._judged(),
+            # the subscriber's best passing candidate wins; ties: lower campaign, lower offer
+            "arb_winner": "SELECT arg_min(cid, {'s': -score, 'c': campaign_id, 'o': offer_id}) "
+            f"AS cid FROM arb_judged WHERE outcome IS NULL GROUP BY cid // {self._per_sub}",
+        }
+        for table, query in steps.items():
+            self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {query}")
         self._capacity()
         return self._plan()
 
@@ -89,6 +94,7 @@ class Arbiter:
                 "expected_rate": [x.expected_rate for x in c],
                 "control_share": [x.control_share for x in c],
                 "wave_start": [x.wave_start for x in c],
+                "cpos": list(range(len(c))),
             },
             "arb_campaign_offer": _pairs(
                 "campaign_id", "offer_id", [(x.id, o) for x in c for o in x.offers]
@@ -101,16 +107,9 @@ class Arbiter:
                 "category": [o.category for o in self.offers],
                 "grp": [o.group for o in self.offers],
                 "value": [o.value for o in self.offers],
-            },
-            "arb_offer_fit": _pairs(
-                "offer_id", "channel", [(o.id, ch.value) for o in self.offers for ch in o.fit]
-            ),
-        }
-        channels = [(x.id, ch.value, pos) for x in c for pos, ch in enumerate(x.channels)]
-        tables["arb_campaign_channel"] = {
-            "campaign_id": [r[0] for r in channels],
-            "channel": [r[1] for r in channels],
-            "pos": [r[2] for r in channels],
+                "opos": list(range(len(self.offers))),
+            }
+            | self._fit_columns(),
         }
         for name, columns in tables.items():
             self.engine.register(name, _typed(columns))
@@ -118,35 +117,59 @@ class Arbiter:
         self.engine.register("arb_history", facts.history)
         self.engine.register("arb_opt_outs", facts.opt_outs)
 
+    def _fit_columns(self) -> dict[str, list[object]]:
+        return {f"fit_{ch.value}": [ch in o.fit for o in self.offers] for ch in Channel}
+
     # -- the policy's verdict per candidate -------------------------------------------------
 
-    def _candidates(self, members: str, profile: str) -> str:
-        facts = self._facts_ctes()
-        verdict = self._verdict()
+    def _subscribers(self, profile: str) -> str:
+        """What the policy needs of each member, computed once per subscriber: eligibility
+        for every offer, the DND reason for every set of included categories, the cap class,
+        opt-outs and the units used."""
+        elig = [f"coalesce({self._rule(o.eligibility)}, FALSE) AS elig_{o.id}" for o in self.offers]
+        dnd_sets = [
+            dnd.exclusion_sql(self.catalogue, dnd.checks(self.policy, include=inc), self.dialect)
+            + f" AS dnd_{k}"
+            for k, inc in enumerate(self._include_sets())
+        ]
         return f"""
-        WITH m AS (
-          SELECT DISTINCT CAST(campaign_id AS BIGINT) AS campaign_id, msisdn FROM ({members})
+        WITH used AS (
+          SELECT msisdn, {self._used_counts()} FROM arb_units
+          WHERE kind = '{MARKETING}' GROUP BY msisdn
         ),
-        {facts},
+        listed AS (SELECT msisdn, {self._listed()} FROM arb_opt_outs GROUP BY msisdn)
+        SELECT p.msisdn, {", ".join(elig + dnd_sets)}, {self._class()} AS cap_class,
+          {self._opt_outs()}, {self._used_columns()}
+        FROM {profile} p
+        SEMI JOIN (SELECT DISTINCT msisdn FROM arb_members) m ON m.msisdn = p.msisdn
+        LEFT JOIN used u ON u.msisdn = p.msisdn
+        LEFT JOIN listed l ON l.msisdn = p.msisdn
+        """
+
+    def _include_sets(self) -> list[tuple[str, ...]]:
+        return sorted({tuple(sorted(c.dnd_include)) for c in self.campaigns})
+
+    def _candidates(self) -> str:
+        carried = ["cap_class", *(f"optout_{ch.value}" for ch in dnd.OPT_OUT_TAGS)]
+        carried += [f"used_{k}" for k in ("overall", *self.cap_keys)]
+        return f"""
+        WITH {self._facts_ctes()},
         judged AS (
-          SELECT m.msisdn, m.campaign_id, co.offer_id, c.kind, c.control_share,
+          SELECT (s.rowid * {len(self.campaigns)} + c.cpos) * {self._per_campaign} + o.opos AS cid,
+            m.msisdn, m.campaign_id, co.offer_id, c.kind, c.control_share,
             (c.priority * c.expected_rate) * o.value AS score,
             b.msisdn IS NOT NULL AS begun, x.msisdn IS NOT NULL AS excluded,
-            coalesce({self._eligible()}, FALSE) AS eligible,
-            {self._dnd()} AS dnd_reason,
-            {self._class()} AS cap_class,
-            {self._opt_outs()},
-            {self._used_columns()},
+            {self._eligible()} AS eligible, {self._dnd()} AS dnd_reason,
+            {", ".join(f"s.{c}" for c in carried)},
+            {", ".join(f"o.fit_{ch.value}" for ch in self._channels_used())},
             least(io.pos, ic.pos, ig.pos, ia.pos) AS interval_pos
-          FROM m
+          FROM arb_members m
           JOIN arb_campaign c USING (campaign_id)
           JOIN arb_campaign_offer co USING (campaign_id)
           JOIN arb_offer o USING (offer_id)
-          JOIN {profile} p ON p.msisdn = m.msisdn
+          JOIN arb_sub s ON s.msisdn = m.msisdn
           LEFT JOIN begun b ON b.campaign_id = m.campaign_id AND b.msisdn = m.msisdn
           LEFT JOIN excluded x ON x.campaign_id = m.campaign_id AND x.msisdn = m.msisdn
-          LEFT JOIN used u ON u.msisdn = m.msisdn
-          LEFT JOIN listed l ON l.msisdn = m.msisdn
           LEFT JOIN hits io ON io.msisdn = m.msisdn AND io.scope = 'offer'
             AND io.key = CAST(co.offer_id AS VARCHAR)
           LEFT JOIN hits ic ON ic.msisdn = m.msisdn AND ic.scope = 'category'
@@ -154,7 +177,11 @@ class Arbiter:
           LEFT JOIN hits ig ON ig.msisdn = m.msisdn AND ig.scope = 'group' AND ig.key = o.grp
           LEFT JOIN hits ia ON ia.msisdn = m.msisdn AND ia.scope = 'any'
         )
-        SELECT *, {verdict} AS outcome FROM judged
+        SELECT *, {self._verdict()} AS verdict,
+          {self._by_campaign(lambda c: self._block(c.channels[0]))} AS first_block,
+          {self._by_campaign(self._first_open)} AS first_open,
+          {self._by_campaign(self._open_list)} AS open_channels
+        FROM judged
         """
 
     def _facts_ctes(self) -> str:
@@ -172,12 +199,7 @@ class Arbiter:
           JOIN arb_excluded x ON h.campaign_id = x.excluded_id
           WHERE h.state IN ({reached}) AND h.arm = 'target' AND h.day >= {since_excluded}
         ),
-        used AS (
-          SELECT msisdn, {self._used_counts()} FROM arb_units
-          WHERE kind = '{MARKETING}' GROUP BY msisdn
-        ),
-        hits AS ({self._interval_hits()}),
-        listed AS (SELECT msisdn, {self._listed()} FROM arb_opt_outs GROUP BY msisdn)
+        hits AS ({self._interval_hits()})
         """
 
     def _used_counts(self) -> str:
@@ -238,20 +260,16 @@ class Arbiter:
         return to_sql(parse_rule(text, self.types), dialect=self.dialect)
 
     def _eligible(self) -> str:
-        whens = " ".join(f"WHEN {o.id} THEN ({self._rule(o.eligibility)})" for o in self.offers)
+        whens = " ".join(f"WHEN {o.id} THEN s.elig_{o.id}" for o in self.offers)
         return f"CASE co.offer_id {whens} END"
 
     def _dnd(self) -> str:
-        by_include: dict[tuple[str, ...], list[int]] = {}
-        for c in self.campaigns:
-            by_include.setdefault(tuple(sorted(c.dnd_include)), []).append(c.id)
-        whens = []
-        for include, ids in by_include.items():
-            reason = dnd.exclusion_sql(
-                self.catalogue, dnd.checks(self.policy, include=include), self.dialect
-            )
-            whens.append(f"WHEN m.campaign_id IN ({', '.join(map(str, ids))}) THEN {reason}")
-        return f"CASE {' '.join(whens)} END"
+        sets = self._include_sets()
+        whens = " ".join(
+            f"WHEN {c.id} THEN s.dnd_{sets.index(tuple(sorted(c.dnd_include)))}"
+            for c in self.campaigns
+        )
+        return f"CASE m.campaign_id {whens} END"
 
     def _class(self) -> str:
         whens = " ".join(
@@ -297,44 +315,55 @@ class Arbiter:
 
     # -- channels, control, competition -----------------------------------------------------
 
-    def _channels(self) -> str:
-        optouts = " ".join(f"WHEN '{ch.value}' THEN c.optout_{ch.value}" for ch in dnd.OPT_OUT_TAGS)
-        caps = " ".join(
-            f"WHEN '{k}' THEN c.used_{k} >= {self._cap(k, 'c.cap_class')}" for k in self.cap_keys
+    def _channels_used(self) -> list[Channel]:
+        return sorted({ch for c in self.campaigns for ch in c.channels})
+
+    def _block(self, channel: Channel) -> str:
+        """Why ``channel`` cannot carry a candidate: not fit, opted out, cap reached, or NULL."""
+        whens = [f"WHEN NOT fit_{channel.value} THEN 'channel.no_fit'"]
+        if channel in dnd.OPT_OUT_TAGS:
+            whens.append(f"WHEN optout_{channel.value} THEN 'dnd.{dnd.OPT_OUT}'")
+        if channel.value in self.cap_keys:
+            cap = self._cap(channel.value, "cap_class")
+            whens.append(
+                f"WHEN kind = '{MARKETING}' AND used_{channel.value} >= {cap} "
+                f"THEN 'cap.{channel.value}'"
+            )
+        return f"CASE {' '.join(whens)} END"
+
+    def _first_open(self, campaign: CampaignSpec) -> str:
+        whens = " ".join(
+            f"WHEN ({self._block(ch)}) IS NULL THEN '{ch.value}'" for ch in campaign.channels
         )
-        cap_check = f"CASE cc.channel {caps} END" if caps else "FALSE"
-        return f"""
-        SELECT c.msisdn, c.campaign_id, c.offer_id, cc.channel, cc.pos,
-          CASE WHEN f.offer_id IS NULL THEN 'channel.no_fit'
-               WHEN CASE cc.channel {optouts} ELSE FALSE END THEN 'dnd.{dnd.OPT_OUT}'
-               WHEN c.kind = '{MARKETING}' AND {cap_check} THEN 'cap.' || cc.channel
-          END AS block
-        FROM arb_cand c
-        JOIN arb_campaign_channel cc USING (campaign_id)
-        LEFT JOIN arb_offer_fit f ON f.offer_id = c.offer_id AND f.channel = cc.channel
-        WHERE c.outcome IS NULL
-        """
+        return f"CASE {whens} END"
+
+    def _open_list(self, campaign: CampaignSpec) -> str:
+        """The open channels in the campaign's order, comma-separated (kept for winners)."""
+        items = ", ".join(
+            f"CASE WHEN ({self._block(ch)}) IS NULL THEN '{ch.value}' END"
+            for ch in campaign.channels
+        )
+        return f"concat_ws(',', {items})"
+
+    def _by_campaign(self, expression: Callable[[CampaignSpec], str]) -> str:
+        whens = " ".join(f"WHEN {c.id} THEN {expression(c)}" for c in self.campaigns)
+        return f"CASE campaign_id {whens} END"
 
     def _judged(self) -> str:
         control = (
-            "('0x' || left(md5(CAST(c.campaign_id AS VARCHAR) || ':' || c.msisdn), 8))::UBIGINT "
-            "::DOUBLE / 4294967296.0::DOUBLE < c.control_share"
+            "('0x' || left(md5(CAST(campaign_id AS VARCHAR) || ':' || msisdn), 8))::UBIGINT "
+            "::DOUBLE / 4294967296.0::DOUBLE < control_share"
         )
         return f"""
-        WITH decided AS (
-          SELECT c.msisdn, c.campaign_id, c.offer_id, c.score, o.first_open,
-            CASE WHEN c.outcome IS NOT NULL THEN c.outcome
-                 WHEN o.first_open IS NULL THEN o.first_block
-                 WHEN {control} THEN '{HELD_BACK}'
-            END AS outcome
-          FROM arb_cand c
-          LEFT JOIN arb_open o USING (msisdn, campaign_id, offer_id)
-        )
-        SELECT *, CASE WHEN outcome = '{HELD_BACK}' THEN 'control' ELSE 'target' END AS arm,
-          CASE WHEN outcome IS NULL THEN row_number() OVER (
-            PARTITION BY msisdn, outcome IS NULL ORDER BY score DESC, campaign_id, offer_id)
-          END AS rank
-        FROM decided
+        WITH candidates AS ({self._candidates()})
+        SELECT cid, msisdn, campaign_id, offer_id, score, first_open,
+          CASE WHEN verdict IS NULL AND first_open IS NOT NULL THEN open_channels END
+            AS open_channels,
+          CASE WHEN verdict IS NOT NULL THEN verdict
+               WHEN first_open IS NULL THEN first_block
+               WHEN {control} THEN '{HELD_BACK}'
+          END AS outcome
+        FROM candidates
         """
 
     # -- capacity ------------------------------------------------------------------------
@@ -350,16 +379,11 @@ class Arbiter:
         self.engine.execute(
             """
             CREATE OR REPLACE TEMP TABLE arb_win AS
-            SELECT msisdn, campaign_id, offer_id,
-              row_number() OVER (ORDER BY score DESC, md5(msisdn)) AS gpos
-            FROM arb_judged WHERE rank = 1
+            SELECT w.cid, row_number() OVER (ORDER BY j.score DESC, md5(j.msisdn)) AS gpos
+            FROM arb_winner w JOIN arb_judged j USING (cid)
             """
         )
-        self.engine.execute(
-            "CREATE OR REPLACE TEMP TABLE arb_win_ch AS "
-            "SELECT w.msisdn, w.gpos, c.channel, c.pos FROM arb_win w "
-            "JOIN arb_chan c USING (msisdn, campaign_id, offer_id) WHERE c.block IS NULL"
-        )
+        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE arb_win_ch AS {self._open_channels()}")
         remaining = self._remaining_capacity()
         fills: dict[str, int] = {}
         while True:
@@ -369,6 +393,14 @@ class Arbiter:
                 return
             channel, last = min(over.items(), key=lambda item: item[1])
             fills[channel] = last
+
+    def _open_channels(self) -> str:
+        """Each winner's open channels, with their position in its campaign's order."""
+        return (
+            "SELECT gpos, unnest(string_split(open_channels, ',')) AS channel, "
+            "generate_subscripts(string_split(open_channels, ','), 1) AS pos "
+            "FROM arb_win JOIN arb_judged USING (cid)"
+        )
 
     def _remaining_capacity(self) -> dict[str, int]:
         used = {
@@ -388,9 +420,8 @@ class Arbiter:
         allowed = f"CASE channel {whens} ELSE TRUE END" if whens else "TRUE"
         self.engine.execute(
             "CREATE OR REPLACE TEMP TABLE arb_assigned AS "
-            "SELECT msisdn, gpos, arg_min(channel, pos) AS channel FROM arb_win_ch "
-            f"WHERE {allowed} "
-            "GROUP BY msisdn, gpos"
+            "SELECT gpos, arg_min(channel, pos) AS channel FROM arb_win_ch "
+            f"WHERE {allowed} GROUP BY gpos"
         )
 
     def _over_capacity(self, remaining: dict[str, int], fills: dict[str, int]) -> dict[str, int]:
@@ -417,21 +448,31 @@ class Arbiter:
         self.engine.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE arb_final AS
-            SELECT j.msisdn, j.campaign_id, j.offer_id, j.score, j.arm,
-              CASE WHEN j.rank = 1 AND a.channel IS NOT NULL THEN '{PLANNED}'
-                   WHEN j.rank = 1 THEN 'capacity.' || j.first_open
+            SELECT j.cid, j.msisdn, j.campaign_id, j.offer_id, j.score,
+              CASE WHEN j.outcome = '{HELD_BACK}' THEN 'control' ELSE 'target' END AS arm,
+              CASE WHEN w.cid IS NOT NULL AND a.channel IS NOT NULL THEN '{PLANNED}'
+                   WHEN w.cid IS NOT NULL THEN 'capacity.' || j.first_open
                    WHEN j.outcome IS NULL THEN 'arbitration.lost'
                    ELSE j.outcome END AS outcome,
-              CASE WHEN j.rank = 1 THEN a.channel ELSE j.first_open END AS channel
-            FROM arb_judged j LEFT JOIN arb_assigned a ON j.rank = 1 AND a.msisdn = j.msisdn
+              CASE WHEN w.cid IS NOT NULL THEN a.channel ELSE j.first_open END AS channel
+            FROM arb_judged j
+            LEFT JOIN arb_win w USING (cid)
+            LEFT JOIN arb_assigned a ON a.gpos = w.gpos
+            """
+        )
+        self.engine.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE arb_staged AS
+            SELECT cid, {stage_sql("outcome")} AS stage, score, offer_id FROM arb_final
             """
         )
         self.engine.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE arb_best AS
-            SELECT * FROM arb_final QUALIFY row_number() OVER (
-              PARTITION BY campaign_id, msisdn
-              ORDER BY {stage_sql("outcome")}, score DESC, offer_id) = 1
+            SELECT f.* FROM arb_final f SEMI JOIN (
+              SELECT arg_min(cid, {{'stage': stage, 'score': -score, 'offer': offer_id}}) AS cid
+              FROM arb_staged GROUP BY cid // {self._per_campaign}
+            ) b USING (cid)
             """
         )
         contacts = self.engine.query(
@@ -454,12 +495,13 @@ INPUT_TYPES = {
     "excluded_id": pa.int64(),
     "offer_id": pa.int64(),
     "priority": pa.int64(),
-    "pos": pa.int64(),
     "expected_rate": pa.float64(),
     "control_share": pa.float64(),
     "value": pa.float64(),
     "wave_start": pa.date32(),
-}
+    "cpos": pa.int64(),
+    "opos": pa.int64(),
+} | {f"fit_{ch.value}": pa.bool_() for ch in Channel}
 
 
 def _typed(columns: dict[str, list[object]]) -> pa.Table:
