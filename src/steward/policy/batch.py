@@ -102,14 +102,7 @@ class Arbiter:
             "arb_excluded": _pairs(
                 "campaign_id", "excluded_id", [(x.id, e) for x in c for e in x.exclude_campaigns]
             ),
-            "arb_offer": {
-                "offer_id": [o.id for o in self.offers],
-                "category": [o.category for o in self.offers],
-                "grp": [o.group for o in self.offers],
-                "value": [o.value for o in self.offers],
-                "opos": list(range(len(self.offers))),
-            }
-            | self._fit_columns(),
+            "arb_offer": self._offer_columns(),
         }
         for name, columns in tables.items():
             self.engine.register(name, _typed(columns))
@@ -117,8 +110,17 @@ class Arbiter:
         self.engine.register("arb_history", facts.history)
         self.engine.register("arb_opt_outs", facts.opt_outs)
 
-    def _fit_columns(self) -> dict[str, list[object]]:
-        return {f"fit_{ch.value}": [ch in o.fit for o in self.offers] for ch in Channel}
+    def _offer_columns(self) -> dict[str, list[object]]:
+        columns: dict[str, list[object]] = {
+            "offer_id": [o.id for o in self.offers],
+            "category": [o.category for o in self.offers],
+            "grp": [o.group for o in self.offers],
+            "value": [o.value for o in self.offers],
+            "opos": list(range(len(self.offers))),
+        }
+        for ch in Channel:  # which channels each offer fits, one flag column per channel
+            columns[f"fit_{ch.value}"] = [ch in o.fit for o in self.offers]
+        return columns
 
     # -- the policy's verdict per candidate -------------------------------------------------
 
