@@ -46,6 +46,7 @@ STAGES = (
     "campaign.excluded",
     "dnd",
     "offer.not_eligible",
+    "day.contacted",
     "campaign.contacted",
 )
 

@@ -139,20 +139,27 @@ class Arbiter:
           SELECT msisdn, {self._used_counts()} FROM arb_units
           WHERE kind = '{MARKETING}' GROUP BY msisdn
         ),
-        listed AS (SELECT msisdn, {self._listed()} FROM arb_opt_outs GROUP BY msisdn)
+        listed AS (SELECT msisdn, {self._listed()} FROM arb_opt_outs GROUP BY msisdn),
+        today AS (SELECT DISTINCT msisdn FROM arb_units WHERE day = {_date(self.day)})
         SELECT p.msisdn, {", ".join(elig + dnd_sets)}, {self._class()} AS cap_class,
+          t.msisdn IS NOT NULL AS contacted_today,
           {self._opt_outs()}, {self._used_columns()}
         FROM {profile} p
         SEMI JOIN (SELECT DISTINCT msisdn FROM arb_members) m ON m.msisdn = p.msisdn
         LEFT JOIN used u ON u.msisdn = p.msisdn
         LEFT JOIN listed l ON l.msisdn = p.msisdn
+        LEFT JOIN today t ON t.msisdn = p.msisdn
         """
 
     def _include_sets(self) -> list[tuple[str, ...]]:
         return sorted({tuple(sorted(c.dnd_include)) for c in self.campaigns})
 
     def _candidates(self) -> str:
-        carried = ["cap_class", *(f"optout_{ch.value}" for ch in dnd.OPT_OUT_TAGS)]
+        carried = [
+            "cap_class",
+            "contacted_today",
+            *(f"optout_{ch.value}" for ch in dnd.OPT_OUT_TAGS),
+        ]
         carried += [f"used_{k}" for k in ("overall", *self.cap_keys)]
         return f"""
         WITH {self._facts_ctes()},
@@ -306,6 +313,7 @@ class Arbiter:
         names = "[" + ", ".join(_literal(i.name) for i in self.policy.intervals) + "]::VARCHAR[]"
         return f"""CASE
           WHEN begun THEN 'campaign.contacted'
+          WHEN contacted_today THEN 'day.contacted'
           WHEN NOT eligible THEN 'offer.not_eligible'
           WHEN dnd_reason IS NOT NULL THEN dnd_reason
           WHEN excluded THEN 'campaign.excluded'

@@ -124,6 +124,8 @@ class Referee:
         marketing = campaign.kind == MARKETING
         if self._begun(campaign, history):
             candidate.outcome = "campaign.contacted"
+        elif any(u["day"] == self.day for u in self.units_by_msisdn.get(candidate.msisdn, [])):
+            candidate.outcome = "day.contacted"  # one contact a subscriber a day
         elif self.eligible[offer.id](profile) is not True:
             candidate.outcome = "offer.not_eligible"
         elif (reason := self.dnd_reason[campaign.id](profile)) is not None:
