@@ -54,7 +54,11 @@ def test_the_sample_offers_load_with_their_channel_fit(
 ) -> None:
     offers = service.import_file(session, billing, catalogue, path=SAMPLES, by="planner")
     by_code = {o.code: o for o in offers}
-    assert set(by_code) == {"DP10G", "FAMSHARE", "HS5G24", "BIRTHDAY"}
+    assert set(by_code) == {"DP10G", "FAMSHARE", "HS5G24", "BIRTHDAY", "LOWBAL", "RETAIN200"}
+    assert (
+        min(by_code["RETAIN200"].channel_fit, key=by_code["RETAIN200"].channel_fit.get)
+        == "outbound"
+    )
     assert min(by_code["DP10G"].channel_fit, key=by_code["DP10G"].channel_fit.get) == "sms"
     assert min(by_code["HS5G24"].channel_fit, key=by_code["HS5G24"].channel_fit.get) == "hall"
     assert service.by_reply_code(session, "kt 10g") is by_code["DP10G"]

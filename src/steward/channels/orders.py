@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
+import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -152,3 +153,20 @@ def _holds(session: Session, contact_key: str, state: State, detail: str | None)
     if state is not State.ORDERED:  # one order per contact, whatever its reference
         query = query.where(ContactEvent.detail == detail)
     return session.scalar(query.limit(1)) is not None
+
+
+def accepted_orders(session: Session) -> pa.Table:
+    """The order feed evaluation reads: every accepted order (msisdn, offer_id, day), whoever
+    made it happen — a contact's reply, an agent's call, or the customer on their own."""
+    rows = session.execute(
+        select(BillingOrder.msisdn, BillingOrder.offer_id, BillingOrder.at).where(
+            BillingOrder.status == OrderStatus.ACCEPTED.value
+        )
+    ).all()
+    return pa.table(
+        {
+            "msisdn": pa.array([r[0] for r in rows], pa.string()),
+            "offer_id": pa.array([r[1] for r in rows], pa.int64()),
+            "day": pa.array([r[2].date() for r in rows], pa.date32()),
+        }
+    )

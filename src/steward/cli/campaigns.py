@@ -176,12 +176,14 @@ FUNNEL_STEPS = (
 )
 
 
-def print_funnels(found: list[dict[str, Any]]) -> None:
+def print_funnels(found: list[dict[str, Any]], *, rules: bool = True) -> None:
+    extra = ("exclusions by rule",) if rules else ()
     print_rows(
         "funnel",
-        ("campaign", *FUNNEL_STEPS, "exclusions by rule"),
+        ("campaign", *FUNNEL_STEPS, *extra),
         (
-            [f["campaign_id"], *(f[s] for s in FUNNEL_STEPS), _exclusions(f["exclusions"])]
+            [f["campaign_id"], *(f[s] for s in FUNNEL_STEPS)]
+            + ([_exclusions(f["exclusions"])] if rules else [])
             for f in found
         ),
     )

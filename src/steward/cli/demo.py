@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated
+import dataclasses
+from datetime import date, timedelta
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from steward import db
+from steward.cli.campaigns import print_funnels, print_run
 from steward.cli.common import (
     JsonFlag,
     app,
     context_of,
     emit,
-    print_count,
     print_load,
-    print_tables,
+    print_rows,
     progress_bar,
 )
 from steward.cli.data import load_delivery
@@ -29,59 +30,119 @@ def demo(
     subscribers: Annotated[int, typer.Option(min=1)] = 20_000,
     days: Annotated[int, typer.Option(min=1)] = 2,
     seed: Annotated[int, typer.Option()] = 7,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Leave the API server running after.")
+    ] = True,
     as_json: JsonFlag = False,
 ) -> None:
-    """Generate a small province, load it, refresh the tags and trial-count a rule."""
-    from steward.offers import service as offers
-    from steward.segments import service as segments
+    """The whole loop on a small synthetic city: generate, load, tag, target, approve,
+    arbitrate, send, simulate the customers' answers, evaluate; then serve the API."""
+    from steward.policy.config import load_policy
+    from steward.simulation import demo as loop
+    from steward.synth.service import TRUTH_FILE
     from steward.synth.service import generate as run_generate
     from steward.tags import service as tags
 
     context = context_of(ctx)
-    delivery = context.settings.home / "deliveries" / f"demo-seed{seed}"
+    today = date.today()
+    delivery = context.settings.home / "deliveries" / f"demo-seed{seed}-{today.isoformat()}"
     with progress_bar("generating", not as_json) as update:
         generated = run_generate(
-            subscribers=subscribers, days=days, seed=seed, out=delivery, progress=update
+            subscribers=subscribers,
+            days=days,
+            seed=seed,
+            out=delivery,
+            start=today - timedelta(days=days),
+            progress=update,
         )
     report = load_delivery(context, delivery, "auto", None, show_progress=not as_json)
     if report.status is not LoadStatus.PUBLISHED:
         emit(as_json, report.to_dict(), lambda: print_load(report.to_dict()))
         raise typer.Exit(1)
-    as_of = generated.start + timedelta(days=days - 1)
     catalogue = tags.load_catalogue()
+    policy = load_policy(catalogue)
     lake = context.lake()
     with db.transaction(context.sessions) as session:
-        refreshed = tags.refresh(session, lake, catalogue, as_of)
+        refreshed = tags.refresh(session, lake, catalogue, today - timedelta(days=1))
     with db.transaction(context.sessions) as session:
-        if not offers.list_all(session):  # a second demo keeps the offers of the first
-            offers.import_file(session, lake, catalogue, path=offers.SAMPLES, by="demo")
-        offer_codes = [o.code for o in offers.list_all(session)]
+        campaign_ids = loop.prepare(session, lake, catalogue, day=today)
+    steps = loop.run_loop(
+        context.sessions,
+        lake,
+        catalogue,
+        policy,
+        day=today,
+        truth=generated.truth_out / TRUTH_FILE,
+        seed=seed,
+    )
     with db.transaction(context.sessions) as session:
-        tables = [s.to_dict() for s in lake.summary(session)]
-        counted = segments.trial_count(session, lake, catalogue, rule=DEMO_RULE)
-    load = report.to_dict()
-    trial = {"rule": DEMO_RULE} | counted.model_dump(mode="json")
+        results = loop.evaluate(session, lake, campaign_ids)
     document = {
         "generated": generated.to_dict(),
-        "load": load,
-        "lake": tables,
+        "load": report.to_dict(),
         "tags": refreshed.to_dict(),
-        "offers": offer_codes,
-        "trial_count": trial,
+        "steps": {k: _plain(v) for k, v in steps.items()},
+        "campaigns": results,
     }
-
-    def render() -> None:
-        print_load(load)
-        print_tables(tables)
-        Console().print(
-            f"tags: {refreshed.tags} for {refreshed.subscribers:,} subscribers "
-            f"as of {as_of} in {refreshed.seconds:.2f} s"
+    emit(as_json, document, lambda: print_loop(document))
+    if serve_after:
+        Console(stderr=True).print(
+            "serving the API on http://127.0.0.1:8000 (OpenAPI at /docs); demo users: "
+            f"{', '.join(name for name, _ in loop.USERS)} (password {loop.PASSWORD!r}); "
+            "Ctrl-C stops"
         )
-        Console().print(f"offers in the catalogue: {', '.join(offer_codes)}")
-        Console().print(f"trial count of [bold]{DEMO_RULE}[/bold]:")
-        print_count(trial)
+        serve(ctx)
 
-    emit(as_json, document, render)
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value
+
+
+def print_loop(document: dict[str, Any]) -> None:
+    print_load(document["load"])
+    tagged = document["tags"]
+    Console().print(f"tags: {tagged['tags']} for {tagged['subscribers']:,} subscribers")
+    print_run(document["steps"]["arbitration"])
+    results = document["campaigns"]
+    print_funnels([r["funnel"] | {"campaign_id": r["name"]} for r in results], rules=False)
+    print_rows(
+        "exclusions by rule (latest run, top 5 per campaign)",
+        ("campaign", "rule", "subscribers"),
+        (
+            [r["name"], rule, n]
+            for r in results
+            for rule, n in sorted(r["funnel"]["exclusions"].items(), key=lambda i: -i[1])[:5]
+        ),
+    )
+    print_rows(
+        "orders: target against control (lift with 95 % interval, p-value)",
+        ("campaign", "target", "control", "lift", "95% interval", "p"),
+        (_lift_row(r["name"], r["lift"]) for r in results),
+    )
+
+
+def _lift_row(name: str, lift: dict[str, Any]) -> list[str]:
+    target, control, found = lift["target"], lift["control"], lift["order_lift"]
+    if found is None:
+        return [name, _rate(target), _rate(control), "—", "—", "—"]
+    return [
+        name,
+        _rate(target),
+        _rate(control),
+        f"{found['lift']:+.2%}",
+        f"[{found['ci_low']:+.2%}, {found['ci_high']:+.2%}]",
+        f"{found['p_value']:.3g}",
+    ]
+
+
+def _rate(arm: dict[str, Any] | None) -> str:
+    if not arm or not arm["n"]:
+        return "—"
+    return f"{arm['ordered']}/{arm['n']} = {arm['ordered'] / arm['n']:.2%}"
 
 
 DEMO_RULE = "brand = 'gotone' AND arpu_3m BETWEEN 50 AND 300 AND NOT complaint_sensitive"
