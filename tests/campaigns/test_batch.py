@@ -173,3 +173,37 @@ def test_outside_its_waves_a_campaign_waits(
     launch(session, people, world)
     report = batch.run_day(session, lake, catalogue, policy, day=date(2026, 12, 20))
     assert report.campaigns == []
+
+
+def test_why_not_names_the_rule_for_one_subscriber_and_campaign(
+    session: Session,
+    lake: Lake,
+    catalogue: TagCatalogue,
+    policy: Policy,
+    people: dict[str, User],
+    world: dict[str, int],
+) -> None:
+    campaign = launch(session, people, world)
+
+    def why(msisdn: str) -> dict[str, Any]:
+        return batch.explain(
+            session, lake, catalogue, policy, msisdn=msisdn, campaign_id=campaign.id, day=DAY
+        )
+
+    assert why("13800000001")["outcome"] == "winner"
+    assert why("13800000001")["offers"][0]["channels"] == ["sms", "outbound"]
+    assert why("13800000002")["outcome"] == "dnd.vip_diamond_gold"
+    assert why("13800000005")["outcome"] == "offer.not_eligible"
+    assert why("13900000000")["outcome"] == "not.in_snapshot"
+    batch.run_day(session, lake, catalogue, policy, day=DAY)
+    assert why("13800000001")["outcome"] == "campaign.contacted"
+    late = batch.explain(
+        session,
+        lake,
+        catalogue,
+        policy,
+        msisdn="13800000001",
+        campaign_id=campaign.id,
+        day=date(2026, 12, 20),
+    )
+    assert late["outcome"] == "campaign.not_today"  # running, but outside its waves

@@ -23,6 +23,7 @@ from steward.contacts.models import Arm, State
 from steward.db import utcnow
 from steward.lake.service import Lake
 from steward.offers.models import Channel, Offer
+from steward.policy import online
 from steward.policy.arbitration import (
     HELD_BACK,
     PLANNED,
@@ -30,6 +31,7 @@ from steward.policy.arbitration import (
     OfferSpec,
     Plan,
     ledger_facts,
+    stage,
 )
 from steward.policy.batch import Arbiter
 from steward.policy.config import Policy
@@ -227,3 +229,92 @@ def _write_outcomes(session: Session, lake: Lake, plan: Plan, day: date) -> None
     lake.engine.register("run_outcomes", table)
     part = f"r{run_at:%H%M%S%f}"  # every run of a day keeps its own record
     lake.write(session, OUTCOME_TABLE, day, part, "SELECT * FROM run_outcomes")
+
+
+def explain(
+    session: Session,
+    lake: Lake,
+    catalogue: TagCatalogue,
+    policy: Policy,
+    *,
+    msisdn: str,
+    campaign_id: int,
+    day: date,
+) -> dict[str, Any]:
+    """Why a subscriber is, or is not, contacted by a campaign on ``day`` ("why not").
+
+    The one-subscriber reference path judges every running campaign the subscriber belongs
+    to, exactly as the day's run does; only channel capacity, which depends on everyone
+    else, is left to the run (a winner is reported as ``winner``).
+    """
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise RunError(f"no campaign {campaign_id}")
+    latest = tags.latest_snapshot(session, lake, day)
+    if latest is None:
+        raise RunError(f"no profile snapshot on or before {day}: run steward tags refresh")
+    snapshot = latest[1]
+    rows = lake.engine.query(f"SELECT * FROM {snapshot} WHERE msisdn = ?", [msisdn]).to_pylist()
+    found: dict[str, Any] = {"msisdn": msisdn, "campaign_id": campaign_id, "day": day.isoformat()}
+    if not rows:
+        return found | {"outcome": "not.in_snapshot", "offers": []}
+    if campaign not in running(session, day):
+        idle = "not_today" if campaign.status == Status.RUNNING.value else campaign.status
+        return found | {"outcome": f"campaign.{idle}", "offers": []}
+    competing = running(session, day)
+    member_of = _member_of(session, lake, catalogue, competing, snapshot, msisdn)
+    if campaign.id not in member_of:
+        return found | {"outcome": "segment.not_member", "offers": []}
+    specs = [campaign_spec(c, day) for c in competing]
+    offers = {o.id: o for o in session.scalars(select(Offer))}
+    wanted = {o for c in competing for o in c.offer_ids}
+    referee = online.Referee(
+        day=day,
+        policy=policy,
+        catalogue=catalogue,
+        campaigns=specs,
+        offers=[offer_spec(offers[o]) for o in sorted(wanted)],
+        facts=ledger_facts(session, day=day, policy=policy, campaigns=specs, msisdn=msisdn),
+    )
+    judged = referee.candidates(msisdn, rows[0], member_of)
+    mine = [c for c in judged if c.campaign.id == campaign.id]
+    winner = next((c for c in judged if c.outcome is None), None)
+    return found | {
+        "outcome": _outcome_of(mine, winner),
+        "offers": [
+            {
+                "offer_id": c.offer.id,
+                "outcome": c.outcome or "winner",
+                "channels": [ch.value for ch in c.channels],
+                "score": c.score,
+            }
+            for c in mine
+        ],
+        "won_by": None
+        if winner is None
+        else {
+            "campaign_id": winner.campaign.id,
+            "offer_id": winner.offer.id,
+            "score": winner.score,
+        },
+    }
+
+
+def _member_of(
+    session: Session,
+    lake: Lake,
+    catalogue: TagCatalogue,
+    campaigns: list[Campaign],
+    snapshot: str,
+    msisdn: str,
+) -> list[int]:
+    union = " UNION ALL ".join(_members(session, lake, catalogue, c, snapshot) for c in campaigns)
+    query = f"SELECT DISTINCT campaign_id FROM ({union}) WHERE msisdn = ? ORDER BY 1"
+    return [int(r["campaign_id"]) for r in lake.engine.query(query, [msisdn]).to_pylist()]
+
+
+def _outcome_of(mine: list[online.Candidate], winner: online.Candidate | None) -> str:
+    if winner is not None and winner in mine:
+        return "winner"
+    best = min(mine, key=lambda c: (stage(c.outcome or "planned"), -c.score, c.offer.id))
+    return best.outcome or "winner"

@@ -7,7 +7,16 @@ from typing import Annotated, Any
 import typer
 
 from steward import db
-from steward.cli.common import JsonFlag, app, context_of, emit, fail, print_mapping, tag_catalogue
+from steward.cli.common import (
+    JsonFlag,
+    app,
+    context_of,
+    emit,
+    fail,
+    parse_day,
+    print_mapping,
+    tag_catalogue,
+)
 from steward.offers.models import Channel
 
 policy_app = typer.Typer(no_args_is_help=True, help="The contact policy.")
@@ -22,9 +31,17 @@ def policy_why_not(
     include: Annotated[
         list[str] | None, typer.Option(help="A default-excluded category the planner includes.")
     ] = None,
+    campaign: Annotated[
+        int | None, typer.Option(help="Explain the whole policy for this campaign instead.")
+    ] = None,
+    day: Annotated[str | None, typer.Option(help="The day (default: today).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Which do-not-disturb rule stops a contact to this subscriber, if any."""
+    """Which rule stops a contact to this subscriber: do-not-disturb on a channel, or with
+    --campaign every rule of the day's arbitration (intervals, caps, channels, control…)."""
+    if campaign is not None:
+        explain_campaign(ctx, msisdn, campaign, day, as_json)
+        return
     from steward.policy import dnd
     from steward.policy.config import load_policy
     from steward.tags.service import latest_snapshot
@@ -50,4 +67,28 @@ def policy_why_not(
         "channel": channel.value,
         "excluded_by": reason,
     }
+    emit(as_json, document, lambda: print_mapping("why not", document))
+
+
+def explain_campaign(
+    ctx: typer.Context, msisdn: str, campaign_id: int, day: str | None, as_json: bool
+) -> None:
+    from steward.campaigns import batch
+    from steward.policy.config import load_policy
+
+    catalogue = tag_catalogue()
+    context = context_of(ctx)
+    try:
+        with db.transaction(context.sessions) as session:
+            document = batch.explain(
+                session,
+                context.lake(),
+                catalogue,
+                load_policy(catalogue),
+                msisdn=msisdn,
+                campaign_id=campaign_id,
+                day=parse_day(day),
+            )
+    except batch.RunError as exc:
+        raise fail(str(exc)) from exc
     emit(as_json, document, lambda: print_mapping("why not", document))

@@ -139,7 +139,9 @@ def _released() -> Any:
     )
 
 
-def holding_units(session: Session, *, since: date, until: date | None = None) -> pa.Table:
+def holding_units(
+    session: Session, *, since: date, until: date | None = None, msisdn: str | None = None
+) -> pa.Table:
     """Contacts that hold cap units: reserved, never failed or cancelled (R-POL-4).
 
     Columns: msisdn, channel, kind, day, campaign_id. The reconcile is here: a failed or
@@ -158,6 +160,8 @@ def holding_units(session: Session, *, since: date, until: date | None = None) -
     )
     if until is not None:
         query = query.where(ContactEvent.day <= until)
+    if msisdn is not None:
+        query = query.where(ContactEvent.msisdn == msisdn)
     return _arrow(session, query)
 
 
@@ -166,6 +170,7 @@ def history(
     *,
     windows: Iterable[tuple[Iterable[State], date]],
     until: date | None = None,
+    msisdn: str | None = None,
 ) -> pa.Table:
     """Ledger rows, every column, in any of the windows (states since a day): the facts
     intervals and campaign rules look at, read in one query."""
@@ -177,6 +182,8 @@ def history(
     query = query.where(or_(*conditions)) if conditions else query.where(false())
     if until is not None:
         query = query.where(ContactEvent.day <= until)
+    if msisdn is not None:
+        query = query.where(ContactEvent.msisdn == msisdn)
     return _arrow(session, query)
 
 

@@ -159,20 +159,29 @@ def interval_since(day: date, interval: Interval) -> date:
 
 
 def ledger_facts(
-    session: Session, *, day: date, policy: Policy, campaigns: Iterable[CampaignSpec]
+    session: Session,
+    *,
+    day: date,
+    policy: Policy,
+    campaigns: Iterable[CampaignSpec],
+    msisdn: str | None = None,
 ) -> LedgerFacts:
-    """Read from the ledger the units caps count and the rows intervals look at."""
+    """Read from the ledger the units caps count and the rows intervals look at (of one
+    subscriber when ``msisdn`` is given: the online path and "why not")."""
     campaigns = list(campaigns)
     starts = [period_start(day, p) for p in policy.caps.periods.values()] + [day]
-    units = ledger.holding_units(session, since=min(starts), until=day)
+    units = ledger.holding_units(session, since=min(starts), until=day, msisdn=msisdn)
     windows: list[tuple[Iterable[State], date]] = [
         (i.states, interval_since(day, i)) for i in policy.intervals
     ]
     windows += [(BEGUN, c.wave_start) for c in campaigns]
     if any(c.exclude_campaigns for c in campaigns):
         windows.append((REACHED, day - timedelta(days=EXCLUDED_CAMPAIGN_DAYS)))
-    history = ledger.history(session, windows=windows, until=day)
-    listed = session.execute(select(ChannelOptOut.msisdn, ChannelOptOut.channel)).all()
+    history = ledger.history(session, windows=windows, until=day, msisdn=msisdn)
+    query = select(ChannelOptOut.msisdn, ChannelOptOut.channel)
+    if msisdn is not None:
+        query = query.where(ChannelOptOut.msisdn == msisdn)
+    listed = session.execute(query).all()
     opt_outs = pa.table(
         {"msisdn": [r[0] for r in listed], "channel": [r[1] for r in listed]},
         schema=OPT_OUT_SCHEMA,
