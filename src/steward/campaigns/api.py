@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
 
 from steward.auth.models import Role, User
-from steward.campaigns import service
+from steward.campaigns import batch, service
 from steward.campaigns.models import Campaign, Transition
 from steward.campaigns.schemas import CampaignCreate, CampaignRead, TransitionIn, TransitionRead
-from steward.web.deps import DbSession, RequireRole
+from steward.web.deps import Catalogue, DbSession, LakeDep, PolicyDep, RequireRole
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 Reader = Annotated[
@@ -52,6 +53,43 @@ def move_campaign(
     """Submit, approve, reject, start, pause, complete or terminate, with a comment."""
     campaign = _campaign(session, campaign_id, user)
     return service.move(session, campaign, to=step.to, by=user, comment=step.comment)
+
+
+Explainer = Annotated[
+    User,
+    Depends(
+        RequireRole(
+            Role.PLANNER, Role.APPROVER, Role.ANALYST, Role.AGENT, Role.CLERK, Role.SYSTEM_ADMIN
+        )
+    ),
+]
+
+
+@router.get("/{campaign_id}/why-not/{msisdn}")
+def why_not(
+    campaign_id: int,
+    msisdn: str,
+    session: DbSession,
+    lake: LakeDep,
+    catalogue: Catalogue,
+    policy: PolicyDep,
+    user: Explainer,
+    day: date | None = None,
+) -> dict[str, Any]:
+    """The rule that stops (or lets) a contact from this campaign to this subscriber."""
+    campaign = _campaign(session, campaign_id, user)
+    try:
+        return batch.explain(
+            session,
+            lake,
+            catalogue,
+            policy,
+            msisdn=msisdn,
+            campaign_id=campaign.id,
+            day=day or date.today(),
+        )
+    except batch.RunError as exc:
+        raise HTTPException(422, str(exc)) from exc
 
 
 def _campaign(session: DbSession, campaign_id: int, user: User) -> Campaign:

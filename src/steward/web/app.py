@@ -13,10 +13,13 @@ from steward.auth.service import AuthError
 from steward.campaigns import api as campaigns_api
 from steward.campaigns.service import CampaignError
 from steward.channels import api as channels_api
+from steward.evaluation import api as evaluation_api
 from steward.lake.engine import make_engine
 from steward.lake.service import Lake
 from steward.offers import api as offers_api
 from steward.offers.service import OfferError
+from steward.ops import api as ops_api
+from steward.policy.config import load_policy
 from steward.rules import RuleError
 from steward.segments import api as segments_api
 from steward.segments.service import SegmentError
@@ -46,12 +49,15 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.lake_lock = threading.Lock()
     app.state.catalogue = load_catalogue()
+    app.state.policy = load_policy(app.state.catalogue)
     app.include_router(auth_api.router)
     app.include_router(tags_api.router)
     app.include_router(segments_api.router)
     app.include_router(offers_api.router)
     app.include_router(campaigns_api.router)
     app.include_router(channels_api.router)
+    app.include_router(evaluation_api.router)
+    app.include_router(ops_api.router)
     app.add_exception_handler(RuleError, _rule_error)
     app.add_exception_handler(SegmentError, _unprocessable)
     app.add_exception_handler(TagError, _unprocessable)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from steward.auth import service as auth
 from steward.auth.models import Role, User
 from steward.lake.service import Lake
+from steward.policy.config import Policy
 from steward.tags.schemas import TagCatalogue
 
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token")
@@ -35,6 +36,11 @@ def get_lake(request: Request) -> Iterator[Lake]:
 def get_catalogue(request: Request) -> TagCatalogue:
     catalogue: TagCatalogue = request.app.state.catalogue
     return catalogue
+
+
+def get_policy(request: Request) -> Policy:
+    policy: Policy = request.app.state.policy
+    return policy
 
 
 def get_user(
@@ -62,4 +68,5 @@ EVERYONE = tuple(Role)
 DbSession = Annotated[Session, Depends(get_db_session)]
 LakeDep = Annotated[Lake, Depends(get_lake)]
 Catalogue = Annotated[TagCatalogue, Depends(get_catalogue)]
+PolicyDep = Annotated[Policy, Depends(get_policy)]
 CurrentUser = Annotated[User, Depends(get_user)]
