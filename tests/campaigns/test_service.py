@@ -157,6 +157,12 @@ def test_an_administrator_override_is_allowed_and_raises_a_warning(
     assert "submitted outside the approval flow" in submitted.message
     assert "approved outside the approval flow: urgent network outage care" in approved.message
     assert approved.actor == "admin"
+    with pytest.raises(service.CampaignError, match="planner may not acknowledge"):
+        service.acknowledge_warning(session, approved.id, by=people["maker"])
+    service.acknowledge_warning(session, approved.id, by=people["checker"])
+    assert service.warnings(session) == [submitted]
+    with pytest.raises(service.CampaignError, match="acknowledged by checker"):
+        service.acknowledge_warning(session, approved.id, by=people["checker"])
 
 
 def test_a_copy_is_a_new_draft_that_remembers_its_origin(

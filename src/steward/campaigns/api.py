@@ -9,8 +9,14 @@ from fastapi import APIRouter, Depends, HTTPException
 
 from steward.auth.models import Role, User
 from steward.campaigns import batch, service
-from steward.campaigns.models import Campaign, Transition
-from steward.campaigns.schemas import CampaignCreate, CampaignRead, TransitionIn, TransitionRead
+from steward.campaigns.models import Campaign, CampaignWarning, Transition
+from steward.campaigns.schemas import (
+    CampaignCreate,
+    CampaignRead,
+    TransitionIn,
+    TransitionRead,
+    WarningRead,
+)
 from steward.web.deps import Catalogue, DbSession, LakeDep, PolicyDep, RequireRole
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -29,6 +35,20 @@ def list_campaigns(session: DbSession, user: Reader) -> list[Campaign]:
 @router.post("", response_model=CampaignRead, status_code=201)
 def create_campaign(campaign_in: CampaignCreate, session: DbSession, user: Maker) -> Campaign:
     return service.create(session, campaign_in=campaign_in, by=user)
+
+
+Checker = Annotated[User, Depends(RequireRole(Role.APPROVER, Role.SYSTEM_ADMIN))]
+
+
+@router.get("/warnings", response_model=list[WarningRead])
+def list_warnings(session: DbSession, user: Checker) -> list[CampaignWarning]:
+    """Overrides of the approval flow that no approver has acknowledged yet."""
+    return service.warnings(session)
+
+
+@router.post("/warnings/{warning_id}/ack", response_model=WarningRead)
+def acknowledge_warning(warning_id: int, session: DbSession, user: Checker) -> CampaignWarning:
+    return service.acknowledge_warning(session, warning_id, by=user)
 
 
 @router.get("/{campaign_id}", response_model=CampaignRead)

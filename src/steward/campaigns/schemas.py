@@ -123,3 +123,14 @@ class CampaignRead(BaseModel):
     dnd_include: list[str]
     exclude_campaigns: list[int]
     created_at: datetime
+
+
+class WarningRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    campaign_id: int
+    actor: str
+    message: str
+    acknowledged_by: str | None
+    at: datetime

@@ -185,3 +185,25 @@ def warnings(session: Session, *, unacknowledged: bool = True) -> list[CampaignW
     if unacknowledged:
         query = query.where(CampaignWarning.acknowledged_by.is_(None))
     return list(session.scalars(query))
+
+
+def acknowledge_warning(session: Session, warning_id: int, *, by: User) -> CampaignWarning:
+    """An approver (or administrator) saw an override's warning; who it was is kept."""
+    if Role(by.role) not in (Role.APPROVER, Role.SYSTEM_ADMIN):
+        raise CampaignError(f"a {by.role} may not acknowledge warnings")
+    warning = session.get(CampaignWarning, warning_id)
+    if warning is None:
+        raise CampaignError(f"no warning {warning_id}")
+    if warning.acknowledged_by is not None:
+        raise CampaignError(f"warning {warning_id} was acknowledged by {warning.acknowledged_by}")
+    warning.acknowledged_by = by.username
+    session.flush()
+    audit(
+        session,
+        actor=by.username,
+        action="campaign.warning.ack",
+        entity="campaign",
+        entity_id=str(warning.campaign_id),
+        detail={"warning": warning_id},
+    )
+    return warning
