@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from steward import db
 from steward.cli.common import (
+    USER,
     JsonFlag,
     app,
     context_of,
@@ -92,3 +94,31 @@ def explain_campaign(
     except batch.RunError as exc:
         raise fail(str(exc)) from exc
     emit(as_json, document, lambda: print_mapping("why not", document))
+
+
+@policy_app.command("optouts")
+def policy_optouts(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="One number a line (UTF-8 or GBK).")],
+    channel: Annotated[Channel, typer.Option(help="The channel opted out of.")] = Channel.SMS,
+    dry_run: Annotated[bool, typer.Option(help="Check and report; save nothing.")] = False,
+    user: USER = "cli",
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a file of numbers to a channel's opt-out list, with a report of what it held."""
+    from steward.policy import service
+
+    context = context_of(ctx)
+    try:
+        with db.transaction(context.sessions) as session:
+            report = service.upload_opt_outs(
+                session,
+                context.lake().engine,
+                path=path,
+                channel=channel,
+                by=user,
+                dry_run=dry_run,
+            ).to_dict()
+    except service.ListError as exc:
+        raise fail(str(exc)) from exc
+    emit(as_json, report, lambda: print_mapping(f"opt-out list: {channel.value}", report))

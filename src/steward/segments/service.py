@@ -17,8 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.db import utcnow
-from steward.ingest import readers
-from steward.ingest.schemas import MSISDN_PATTERN
+from steward.ingest import numbers
 from steward.lake.service import Lake
 from steward.rules import parse_rule, to_sql
 from steward.segments.models import CombineOp, Segment, SegmentKind
@@ -233,38 +232,16 @@ def import_list(
     """
     if not dry_run:
         _check_name_free(session, name)
-    engine = lake.engine
-    facts = readers.inspect_file(path)
-    readers.load_lines(engine, path, facts.encoding, "list_lines")
-    engine.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE list_checked AS
-        SELECT line_no, trim(line) AS value,
-          CASE WHEN decode_error THEN 'bytes are not valid {facts.encoding} text'
-               WHEN NOT regexp_full_match(trim(line), '{MSISDN_PATTERN}')
-               THEN 'not an 11-digit mobile number'
-          END AS problem,
-          row_number() OVER (PARTITION BY trim(line) ORDER BY line_no) > 1 AS repeated
-        FROM list_lines
-        WHERE trim(line) <> '' AND NOT (line_no = 1 AND lower(trim(line)) = 'msisdn')
-        """
-    )
-    bad = engine.query(
-        "SELECT line_no AS line, left(value, 40) AS value, problem FROM list_checked "
-        "WHERE problem IS NOT NULL ORDER BY line_no LIMIT 1000"
-    ).to_pylist()
-    totals = engine.query(
-        "SELECT count(*) AS lines, count(*) FILTER (WHERE problem IS NULL AND NOT repeated) "
-        "AS accepted, count(*) FILTER (WHERE problem IS NULL AND repeated) AS duplicates "
-        "FROM list_checked"
-    ).to_pylist()[0]
+    checked = numbers.check_number_list(lake.engine, path)
     unknown, unknown_sample = _unknown_numbers(session, lake)
     report = ListImportReport(
         segment_id=None,
-        bad_lines=bad,
+        lines=checked.lines,
+        accepted=checked.accepted,
+        duplicates=checked.duplicates,
+        bad_lines=checked.bad_lines,
         unknown_numbers=unknown,
         unknown_sample=unknown_sample,
-        **totals,
     )
     if dry_run or report.accepted == 0:
         return report
@@ -284,7 +261,7 @@ def import_list(
 
 def _unknown_numbers(session: Session, lake: Lake) -> tuple[int, list[str]]:
     latest = tags_service.latest_snapshot(session, lake)
-    good = "SELECT DISTINCT value AS msisdn FROM list_checked WHERE problem IS NULL"
+    good = f"SELECT DISTINCT msisdn FROM ({numbers.GOOD})"
     if latest is None:
         known = "SELECT CAST(NULL AS VARCHAR) AS msisdn WHERE FALSE"
     else:
@@ -300,10 +277,7 @@ def _unknown_numbers(session: Session, lake: Lake) -> tuple[int, list[str]]:
 
 
 def _stage_list(session: Session, lake: Lake, segment: Segment) -> None:
-    query = (
-        "SELECT value AS msisdn FROM list_checked WHERE problem IS NULL AND NOT repeated "
-        "ORDER BY line_no"
-    )
+    query = f"{numbers.GOOD} ORDER BY line_no"
     lake.write(session, LIST_TABLE, utcnow().date(), f"s{segment.id}", query)
 
 
