@@ -8,7 +8,7 @@ install:  ## install uv (pinned) and every locked dependency into .venv
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen
 
-demo: install  ## generate a small province, load it, print what the lake holds
+demo: install  ## the whole loop on a small synthetic city, then the API server
 	$(UV) run steward demo
 
 test: install lint types imports pytest  ## everything CI checks
