@@ -97,6 +97,12 @@ def test_the_demo_runs_the_whole_loop_and_a_second_run_adds_nothing(run: CliRunn
     # one contact a subscriber a day: only those whose first contact failed get another
     assert twice[0] == second["steps"]["arbitration"]["reserved"]
     assert twice[1] == 0
+    truth = Path(demo["generated"]["truth_out"]) / "subscribers.parquet"
+    played = run.invoke(app, ["simulate", "responses", "--truth", str(truth), "--json"])
+    assert played.exit_code == 0, played.output
+    assert "organic_orders" in json.loads(played.stdout)
+    missing = run.invoke(app, ["simulate", "responses", "--truth", "nowhere.parquet"])
+    assert missing.exit_code == 2
 
 
 def test_generated_gbk_text_loads_without_a_quarantined_row(run: CliRunner, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from steward.cli import (  # noqa: F401  (each module registers its commands)
     offers,
     ops,
     policy,
+    simulate,
 )
 from steward.cli.common import app
 
