@@ -8,17 +8,15 @@ from typing import Annotated, Any
 import typer
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from steward import db
-from steward.auth.models import User
 from steward.campaigns import service
 from steward.campaigns.models import Status
 from steward.campaigns.schemas import CampaignCreate, CampaignRead, TransitionRead
 from steward.cli.common import (
     USER,
     JsonFlag,
+    acting,
     app,
     context_of,
     emit,
@@ -31,13 +29,6 @@ from steward.cli.common import (
 
 campaigns_app = typer.Typer(no_args_is_help=True, help="Campaigns and their approval flow.")
 app.add_typer(campaigns_app, name="campaigns")
-
-
-def acting(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username, User.active))
-    if user is None:
-        raise fail(f"no active user {username!r}: add one with steward users create")
-    return user
 
 
 @campaigns_app.command("create")

@@ -24,6 +24,7 @@ from steward.lake.service import Lake
 from steward.settings import Settings
 
 if TYPE_CHECKING:
+    from steward.auth.models import User
     from steward.tags.schemas import TagCatalogue
 
 app = typer.Typer(
@@ -115,6 +116,18 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[i
 def fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
     return typer.Exit(code)
+
+
+def acting(session: Session, username: str) -> User:
+    """The active user a command acts as (``--user``)."""
+    from sqlalchemy import select
+
+    from steward.auth.models import User
+
+    user = session.scalar(select(User).where(User.username == username, User.active))
+    if user is None:
+        raise fail(f"no active user {username!r}: add one with steward users create")
+    return user
 
 
 def parse_day(text: str | None) -> date:

@@ -8,15 +8,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from steward import db
-from steward.auth.models import User
 from steward.cli.common import (
     USER,
     Context,
     JsonFlag,
+    acting,
     app,
     context_of,
     emit,
@@ -46,13 +44,6 @@ def clock_time(text: str) -> time:
         return time.fromisoformat(text)
     except ValueError:
         raise fail(f"{text!r} is not a time of day (HH:MM)") from None
-
-
-def operator(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username, User.active))
-    if user is None:
-        raise fail(f"no active user {username!r}: add one with steward users create")
-    return user
 
 
 def step_run_dict(run: StepRun) -> dict[str, Any]:
@@ -211,7 +202,7 @@ def sources_add(
                 pattern=pattern,
                 interface=interface,
                 expected_by=due,
-                by=operator(session, user),
+                by=acting(session, user),
             )
             document = source_dict(source)
     except ops.OpsError as exc:
@@ -264,7 +255,7 @@ def _set_active(ctx: typer.Context, name: str, active: bool, user: str, as_json:
     context = context_of(ctx)
     try:
         with db.transaction(context.sessions) as session:
-            source = ops.set_active(session, name, active=active, by=operator(session, user))
+            source = ops.set_active(session, name, active=active, by=acting(session, user))
             document = source_dict(source)
     except ops.OpsError as exc:
         raise fail(str(exc)) from exc
@@ -340,7 +331,7 @@ def alerts_ack(
     context = context_of(ctx)
     try:
         with db.transaction(context.sessions) as session:
-            run = ops.acknowledge(session, step_run_id, by=operator(session, user))
+            run = ops.acknowledge(session, step_run_id, by=acting(session, user))
             document = step_run_dict(run)
     except ops.OpsError as exc:
         raise fail(str(exc)) from exc

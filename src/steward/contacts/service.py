@@ -19,24 +19,6 @@ from sqlalchemy.orm import Session, aliased
 from steward.contacts.models import RELEASING, Arm, ContactEvent, State
 from steward.db import utcnow
 
-# The columns of the ledger as exported (docs/contacts.md describes each).
-COLUMNS = (
-    "id",
-    "contact_key",
-    "state",
-    "at",
-    "day",
-    "msisdn",
-    "campaign_id",
-    "kind",
-    "offer_id",
-    "category",
-    "exclusion_group",
-    "channel",
-    "arm",
-    "detail",
-    "source",
-)
 SCHEMA = pa.schema(
     [
         ("id", pa.int64()),
@@ -56,6 +38,8 @@ SCHEMA = pa.schema(
         ("source", pa.string()),
     ]
 )
+# The columns of the ledger as exported (docs/contacts.md describes each).
+COLUMNS = tuple(SCHEMA.names)
 CONTACT_FIELDS = (
     "contact_key",
     "day",
