@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -307,3 +308,20 @@ def test_the_simulated_centre_fails_its_share_of_numbers_the_same_way_every_time
     failing = [n for n in numbers if centre.fails(n)]
     assert 0.025 < len(failing) / len(numbers) < 0.035
     assert failing == [n for n in numbers if SimulatedSmsCentre().fails(n)]
+
+
+def test_the_policys_second_look_stops_a_contact_at_hand_off(
+    session: Session, offers: dict[str, Offer], centre: SimulatedSmsCentre
+) -> None:
+    running = campaign(session)
+    stopped = contact(session, "k1", offer=offers["DP10G"], campaign_id=running.id)
+    contact(session, "k2", offer=offers["DP10G"], campaign_id=running.id, msisdn="13800000002")
+
+    def recheck(due: list[dict[str, Any]]) -> dict[str, str]:
+        assert {c["contact_key"] for c in due} == {"k1", "k2"}
+        return {"k1": "cap.sms at hand-off"}
+
+    report = send_due_sms(session, centre, day=DAY, now=NOON, quiet=QUIET, recheck=recheck)
+    assert (report.sent, report.cancelled) == (1, 1)
+    assert details(session, stopped, State.CANCELLED) == ["cap.sms at hand-off"]
+    assert MSISDN not in holding_units(session, since=DAY).column("msisdn").to_pylist()

@@ -65,6 +65,7 @@ class QueueReport:
     queued: int = 0
     over_capacity: int = 0
     not_queued: dict[str, int] = field(default_factory=dict)
+    stopped_by_policy: int = 0  # cancelled by the policy's second look at hand-off
 
 
 def create_team(session: Session, *, name: str, district: str, daily_capacity: int) -> OutboundTeam:
@@ -92,7 +93,12 @@ def teams(session: Session) -> list[OutboundTeam]:
 
 
 def queue_due_contacts(
-    session: Session, *, day: date, now: datetime, districts: Districts
+    session: Session,
+    *,
+    day: date,
+    now: datetime,
+    districts: Districts,
+    recheck: Callable[[list[dict[str, Any]]], dict[str, str]] | None = None,
 ) -> QueueReport:
     """Turn ``day``'s reserved outbound contacts (target arm, no work order yet) into work
     orders due at ``now``, each for the most specific team whose district holds the
@@ -106,6 +112,13 @@ def queue_due_contacts(
     contacts = _due_contacts(session, day)
     if not contacts:
         return QueueReport()
+    blocked = recheck(contacts) if recheck is not None else {}
+    if blocked:  # the policy's second look (R-POL-4): these may no longer be called
+        stopped = [c for c in contacts if c["contact_key"] in blocked]
+        append(
+            session, [_ledger_row(c, State.CANCELLED, blocked[c["contact_key"]]) for c in stopped]
+        )
+        contacts = [c for c in contacts if c["contact_key"] not in blocked]
     where = _lookup(districts, [c["msisdn"] for c in contacts])
     router = _Router(teams(session), _taken(session, day))
     now = _utc(now)
@@ -127,7 +140,12 @@ def queue_due_contacts(
         if c["contact_key"] in ids
     ]
     append(session, sent + cancelled)
-    return QueueReport(queued=len(orders), over_capacity=len(cancelled), not_queued=dict(waiting))
+    return QueueReport(
+        queued=len(orders),
+        over_capacity=len(cancelled),
+        not_queued=dict(waiting),
+        stopped_by_policy=len(blocked),
+    )
 
 
 def _due_contacts(session: Session, day: date) -> list[dict[str, Any]]:

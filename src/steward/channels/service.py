@@ -54,6 +54,10 @@ def render_sms(offer: Offer, msisdn: str) -> str | None:
     )
 
 
+# The policy's second look before hand-off (policy/handoff.py): contact_key → reason to stop.
+Recheck = Callable[[list[dict[str, Any]]], dict[str, str]]
+
+
 @dataclass(frozen=True)
 class SendReport:
     sent: int
@@ -70,6 +74,7 @@ def send_due_sms(
     now: datetime,
     quiet: QuietHours | None,
     render: Render = render_sms,
+    recheck: Recheck | None = None,
 ) -> SendReport:
     """Hand ``day``'s reserved SMS contacts (target arm) to the SMS centre.
 
@@ -90,8 +95,14 @@ def send_due_sms(
         return SendReport(
             sent=0, cancelled=len(cancelled), waiting=len(due), resume_at=_quiet_end(now, quiet)
         )
+    blocked = recheck(due) if recheck is not None else {}
+    stopped_now = [c for c in due if c["contact_key"] in blocked]
+    append(session, [_next(c, State.CANCELLED, blocked[c["contact_key"]]) for c in stopped_now])
+    due = [c for c in due if c["contact_key"] not in blocked]
     sent, unsendable = _submit(session, centre, due, render)
-    return SendReport(sent=sent, cancelled=len(cancelled) + unsendable, waiting=0, resume_at=None)
+    return SendReport(
+        sent=sent, cancelled=len(cancelled) + len(blocked) + unsendable, waiting=0, resume_at=None
+    )
 
 
 def _due(session: Session, day: date) -> list[dict[str, Any]]:

@@ -46,6 +46,7 @@ from steward.lake.service import Lake
 from steward.offers.models import Channel
 from steward.ops import service
 from steward.ops.models import DELIVERY, DataSource, StepRun, StepStatus
+from steward.policy import handoff
 from steward.policy.config import Policy
 from steward.segments import service as segments
 from steward.settings import Settings
@@ -269,11 +270,25 @@ def dispatch(ctx: StepContext) -> dict[str, Any]:
     """Hand the day's SMS to the SMS centre (quiet hours hold them) and queue the outbound
     contacts as work orders of the team of each subscriber's district."""
     quiet = ctx.policy.quiet_hours.get(Channel.SMS)
-    sent = send_due_sms(ctx.session, ctx.sms, day=ctx.day, now=ctx.now, quiet=quiet)
+    recheck = _recheck(ctx)
+    sent = send_due_sms(
+        ctx.session, ctx.sms, day=ctx.day, now=ctx.now, quiet=quiet, recheck=recheck
+    )
     queued = queue_due_contacts(
-        ctx.session, day=ctx.day, now=ctx.now, districts=_district_lookup(ctx)
+        ctx.session, day=ctx.day, now=ctx.now, districts=_district_lookup(ctx), recheck=recheck
     )
     return {"sms": asdict(sent), "outbound": asdict(queued)}
+
+
+def _recheck(ctx: StepContext) -> Callable[[list[dict[str, Any]]], dict[str, str]]:
+    """The policy's second look at the contacts about to be handed over (R-POL-4)."""
+
+    def recheck(contacts: list[dict[str, Any]]) -> dict[str, str]:
+        return handoff.recheck(
+            ctx.session, ctx.lake, ctx.catalogue, ctx.policy, day=ctx.day, contacts=contacts
+        )
+
+    return recheck
 
 
 def _district_lookup(ctx: StepContext) -> Callable[[Sequence[str]], dict[str, str]]:

@@ -33,6 +33,7 @@ from steward.evaluation import service as evaluation
 from steward.lake.service import Lake
 from steward.offers import service as offers
 from steward.offers.models import Channel
+from steward.policy import handoff
 from steward.policy.config import Policy
 from steward.segments import service as segments
 from steward.segments.schemas import SegmentCreate
@@ -188,9 +189,15 @@ def run_loop(
         steps["arbitration"] = campaign_runs.run_day(session, lake, catalogue, policy, day=day)
     with db.transaction(sessions) as session:
         quiet = policy.quiet_hours.get(Channel.SMS)
-        steps["sms"] = channels.send_due_sms(session, centre, day=day, now=now, quiet=quiet)
+
+        def recheck(contacts: list[dict[str, Any]]) -> dict[str, str]:
+            return handoff.recheck(session, lake, catalogue, policy, day=day, contacts=contacts)
+
+        steps["sms"] = channels.send_due_sms(
+            session, centre, day=day, now=now, quiet=quiet, recheck=recheck
+        )
         steps["outbound"] = outbound.queue_due_contacts(
-            session, day=day, now=now, districts=_districts(session, lake, day)
+            session, day=day, now=now, districts=_districts(session, lake, day), recheck=recheck
         )
         for team in outbound.teams(session):
             outbound.assign(
