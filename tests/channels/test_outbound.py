@@ -373,7 +373,7 @@ def test_a_call_back_makes_a_new_order_due_then_on_the_agents_list(session: Sess
         (CallResult.CALL_BACK, None, None, "callback_at in the future"),
         (CallResult.CALL_BACK, None, NOW - timedelta(hours=1), "callback_at in the future"),
         (CallResult.FAILED, "  ", None, "a failed call needs a reason"),
-        (CallResult.REJECTED, None, NOW + timedelta(days=1), "only with the result call_back"),
+        (CallResult.REJECTED, "no", NOW + timedelta(days=1), "only with the result call_back"),
         (CallResult.REJECTED, "x" * 201, None, "at most 200 characters"),
     ],
 )
@@ -410,7 +410,12 @@ def test_only_the_assigned_agent_or_an_administrator_records_a_result(session: S
 
     with pytest.raises(outbound.NotYourOrderError, match="not assigned to bob"):
         outbound.record_result(
-            session, order_of(session, first).id, by=bob, result=CallResult.REJECTED, now=NOW
+            session,
+            order_of(session, first).id,
+            by=bob,
+            result=CallResult.REJECTED,
+            reason="too expensive",
+            now=NOW,
         )
     done = outbound.record_result(
         session, order_of(session, second).id, by=admin, result=CallResult.CONSIDERING, now=NOW
@@ -424,7 +429,9 @@ def test_a_closed_order_refuses_a_second_result(session: Session) -> None:
     anna = user(session, "anna")
     (key,) = assigned_to(session, anna, "13800000001")
     order_id = order_of(session, key).id
-    outbound.record_result(session, order_id, by=anna, result=CallResult.REJECTED, now=NOW)
+    outbound.record_result(
+        session, order_id, by=anna, result=CallResult.REJECTED, reason="too expensive", now=NOW
+    )
 
     with pytest.raises(outbound.OutboundError, match="closed already with result rejected"):
         outbound.record_result(session, order_id, by=anna, result=CallResult.ACCEPTED, now=NOW)
@@ -435,7 +442,9 @@ def test_a_closed_order_refuses_a_second_result(session: Session) -> None:
 def test_an_unknown_order_is_reported_by_its_id(session: Session) -> None:
     anna = user(session, "anna")
     with pytest.raises(outbound.UnknownWorkOrderError, match="no work order 999"):
-        outbound.record_result(session, 999, by=anna, result=CallResult.REJECTED, now=NOW)
+        outbound.record_result(
+            session, 999, by=anna, result=CallResult.REJECTED, reason="too expensive", now=NOW
+        )
 
 
 @pytest.mark.parametrize(

@@ -81,7 +81,11 @@ def test_a_result_that_does_not_add_up_or_comes_twice_is_refused(api: Api) -> No
     done = api.client.post(path, json={"result": "failed", "reason": "busy"}, headers=agent)
     again = api.client.post(path, json={"result": "accepted"}, headers=agent)
     unknown = api.client.post("/work-orders/999/result", json={"result": "x"}, headers=agent)
-    missing = api.client.post("/work-orders/999/result", json={"result": "rejected"}, headers=agent)
+    missing = api.client.post(
+        "/work-orders/999/result",
+        json={"result": "rejected", "reason": "too expensive"},
+        headers=agent,
+    )
 
     assert no_reason.status_code == 422
     assert no_reason.json()["detail"]["message"] == "a failed call needs a reason"
@@ -106,7 +110,7 @@ def test_another_agent_and_other_roles_are_refused(api: Api) -> None:
         )
         token = auth.issue_token(session, other)
     order_id = api.client.post("/work-orders/next", headers=api.as_("agent")).json()["id"]
-    body = {"result": "rejected"}
+    body = {"result": "rejected", "reason": "too expensive"}
 
     stranger = api.client.post(
         f"/work-orders/{order_id}/result", json=body, headers={"Authorization": f"Bearer {token}"}

@@ -378,6 +378,8 @@ def _checked_reason(result: CallResult, reason: str | None) -> str | None:
     reason = (reason or "").strip() or None
     if result is CallResult.FAILED and reason is None:
         raise OutboundError("a failed call needs a reason")
+    if result is CallResult.REJECTED and reason is None:
+        raise OutboundError("a refusal needs a reason (what the customer said)")
     if reason is not None and len(reason) > REASON_LENGTH:
         raise OutboundError(f"a reason has at most {REASON_LENGTH} characters")
     return reason

@@ -219,7 +219,7 @@ def _call_result(
         return CallResult.CALL_BACK, None, now + timedelta(days=1)
     if u < p_accept + 0.15:
         return CallResult.CONSIDERING, None, None
-    return CallResult.REJECTED, None, None
+    return CallResult.REJECTED, "not interested", None
 
 
 def _organic(session: Session, lake: Lake, *, day: date, seed: int, orders: OrderCentre) -> int:
