@@ -210,3 +210,29 @@ def test_references_and_dates_are_checked(
         campaign_in(1, 1, waves=[{"name": "late", "start": "2027-01-01", "end": "2027-01-02"}])
     with pytest.raises(ValueError, match="a channel is listed twice"):
         campaign_in(1, 1, channels=["sms", "sms"])
+
+
+def test_an_approver_sees_what_changed_since_the_last_submitted_version(
+    session: Session, people: dict[str, User], draft_in: CampaignCreate
+) -> None:
+    campaign = service.create(session, campaign_in=draft_in, by=people["maker"])
+    assert service.changes(session, campaign)["version"] is None
+    service.move(session, campaign, to=Status.SUBMITTED, by=people["maker"])
+    first = service.changes(session, campaign)
+    assert (first["version"], first["previous"]) == (1, None)
+    assert first["changed"]["control_share"] == {"from": None, "to": 0.1}
+    with pytest.raises(service.CampaignError, match="only a draft can"):
+        service.update(session, campaign, campaign_in=draft_in, by=people["maker"])
+    service.move(session, campaign, to=Status.REJECTED, by=people["checker"], comment="too wide")
+    service.move(session, campaign, to=Status.DRAFT, by=people["maker"])
+    edited = draft_in.model_copy(update={"control_share": 0.2, "priority": 70})
+    with pytest.raises(service.CampaignError, match="only maker, its maker"):
+        service.update(session, campaign, campaign_in=edited, by=people["other"])
+    service.update(session, campaign, campaign_in=edited, by=people["maker"])
+    service.move(session, campaign, to=Status.SUBMITTED, by=people["maker"])
+    second = service.changes(session, campaign)
+    assert (second["version"], second["previous"]) == (2, 1)
+    assert second["changed"] == {
+        "control_share": {"from": 0.1, "to": 0.2},
+        "priority": {"from": 50, "to": 70},
+    }

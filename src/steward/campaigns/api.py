@@ -56,6 +56,21 @@ def get_campaign(campaign_id: int, session: DbSession, user: Reader) -> Campaign
     return _campaign(session, campaign_id, user)
 
 
+@router.patch("/{campaign_id}", response_model=CampaignRead)
+def edit_campaign(
+    campaign_id: int, campaign_in: CampaignCreate, session: DbSession, user: Maker
+) -> Campaign:
+    """Edit a draft (its maker only); each submission keeps a version."""
+    campaign = _campaign(session, campaign_id, user)
+    return service.update(session, campaign, campaign_in=campaign_in, by=user)
+
+
+@router.get("/{campaign_id}/changes")
+def campaign_changes(campaign_id: int, session: DbSession, user: Reader) -> dict[str, Any]:
+    """What changed between the last two submitted versions: the approver's first question."""
+    return service.changes(session, _campaign(session, campaign_id, user))
+
+
 @router.get("/{campaign_id}/history", response_model=list[TransitionRead])
 def campaign_history(campaign_id: int, session: DbSession, user: Reader) -> list[Transition]:
     return service.history(session, _campaign(session, campaign_id, user))

@@ -9,12 +9,20 @@ approvers must see. Every transition records who, when, in what role and why. On
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.auth.models import Role, User
 from steward.auth.service import audit
-from steward.campaigns.models import Campaign, CampaignWarning, Status, Transition
+from steward.campaigns.models import (
+    Campaign,
+    CampaignVersion,
+    CampaignWarning,
+    Status,
+    Transition,
+)
 from steward.campaigns.schemas import CampaignCreate
 from steward.offers.service import get as get_offer
 from steward.segments.service import get as get_segment
@@ -95,10 +103,15 @@ def within(district: str, scope: str) -> bool:
     return scope == "province" or district == scope or district.startswith(scope + "/")
 
 
+def editable(campaign: Campaign) -> dict[str, Any]:
+    """The fields a planner writes, as JSON: what a version keeps and a copy takes."""
+    data = {k: getattr(campaign, k) for k in CampaignCreate.model_fields if hasattr(campaign, k)}
+    return CampaignCreate.model_validate(data).model_dump(mode="json")
+
+
 def copy(session: Session, campaign: Campaign, *, name: str, by: User) -> Campaign:
     """A new draft with everything of ``campaign`` but its name, owner and history."""
-    fields = CampaignCreate.model_fields
-    data = {k: getattr(campaign, k) for k in fields if hasattr(campaign, k)} | {"name": name}
+    data = editable(campaign) | {"name": name}
     return create(
         session, campaign_in=CampaignCreate.model_validate(data), by=by, copied_from=campaign.id
     )
@@ -135,6 +148,8 @@ def move(
     )
     campaign.status = to.value
     session.add(step)
+    if to is Status.SUBMITTED:
+        _record_version(session, campaign, by)
     if override:
         session.add(
             CampaignWarning(
@@ -155,6 +170,85 @@ def move(
         detail={"override": override},
     )
     return step
+
+
+def update(
+    session: Session, campaign: Campaign, *, campaign_in: CampaignCreate, by: User
+) -> Campaign:
+    """Edit a draft (a rejected campaign goes back to draft first); only its maker may."""
+    if campaign.status != Status.DRAFT.value:
+        raise CampaignError(f"a {campaign.status} campaign cannot be edited: only a draft can")
+    if by.username != campaign.owner and Role(by.role) is not Role.SYSTEM_ADMIN:
+        raise CampaignError(f"only {campaign.owner}, its maker, may edit this campaign")
+    _check_references(session, campaign_in)
+    if campaign_in.name != campaign.name and session.scalar(
+        select(Campaign.id).where(Campaign.name == campaign_in.name)
+    ):
+        raise CampaignError(f"a campaign named {campaign_in.name!r} exists already")
+    district = campaign_in.district or campaign.district
+    if not within(district, by.district):
+        raise CampaignError(f"district {district!r} lies outside yours ({by.district!r})")
+    before = editable(campaign)
+    data = campaign_in.model_dump(mode="json", exclude={"district", "start_date", "end_date"})
+    for key, value in data.items():
+        setattr(campaign, key, value)
+    campaign.start_date, campaign.end_date = campaign_in.start_date, campaign_in.end_date
+    campaign.district = district
+    session.flush()
+    audit(
+        session,
+        actor=by.username,
+        action="campaign.edit",
+        entity="campaign",
+        entity_id=str(campaign.id),
+        detail={"changed": sorted(_diff(before, editable(campaign)))},
+    )
+    return campaign
+
+
+def _record_version(session: Session, campaign: Campaign, by: User) -> None:
+    latest = session.scalar(
+        select(func.max(CampaignVersion.version)).where(CampaignVersion.campaign_id == campaign.id)
+    )
+    session.add(
+        CampaignVersion(
+            campaign_id=campaign.id,
+            version=(latest or 0) + 1,
+            fields=editable(campaign),
+            by=by.username,
+        )
+    )
+
+
+def changes(session: Session, campaign: Campaign) -> dict[str, Any]:
+    """What changed between the last two submitted versions (the approver's question)."""
+    versions = list(
+        session.scalars(
+            select(CampaignVersion)
+            .where(CampaignVersion.campaign_id == campaign.id)
+            .order_by(CampaignVersion.version.desc())
+            .limit(2)
+        )
+    )
+    if not versions:
+        return {"version": None, "previous": None, "changed": {}}
+    latest = versions[0]
+    previous = versions[1] if len(versions) > 1 else None
+    changed = _diff(previous.fields if previous else {}, latest.fields)
+    return {
+        "version": latest.version,
+        "previous": previous.version if previous else None,
+        "changed": changed,
+    }
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    keys = sorted(set(before) | set(after))
+    return {
+        k: {"from": before.get(k), "to": after.get(k)}
+        for k in keys
+        if before.get(k) != after.get(k)
+    }
 
 
 def may_reach_customers(campaign: Campaign) -> bool:
