@@ -249,3 +249,17 @@ def test_why_not_names_the_rule_that_stops_a_contact(run: CliRunner) -> None:
     assert by_call["excluded_by"] is None
     missing = run.invoke(app, ["policy", "why-not", "13999999999"])
     assert missing.exit_code == 2
+
+
+def test_a_feedback_file_of_unknown_contacts_is_rejected_with_its_lines_named(
+    run: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "feedback.csv"
+    path.write_text(
+        "contact_key,state,at,detail\nnope,delivered,2026-12-02T10:00:00,\n", encoding="utf-8"
+    )
+    result = run.invoke(app, ["contacts", "feedback", str(path), "--source", "hall", "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["status"] == "rejected"
+    assert report["errors"][0]["line"] == 2

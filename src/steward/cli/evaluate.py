@@ -8,7 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from steward import db
-from steward.cli.common import JsonFlag, app, context_of, emit, fail, parse_day, print_rows
+from steward.cli.common import (
+    JsonFlag,
+    app,
+    context_of,
+    emit,
+    fail,
+    parse_day,
+    print_mapping,
+    print_rows,
+)
 
 evaluate_app = typer.Typer(no_args_is_help=True, help="Evaluate campaigns and experiments.")
 app.add_typer(evaluate_app, name="evaluate")
@@ -107,3 +116,33 @@ def contacts_export(
         rows = ledger.export(session, out)
     document = {"file": str(out), "rows": rows}
     emit(as_json, document, lambda: print_rows("contacts export", ("file", "rows"), [[out, rows]]))
+
+
+@contacts_app.command("feedback")
+def contacts_feedback(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A feedback file (docs/feedback-files.md).")],
+    source: Annotated[str, typer.Option(help="Who sent it: a partner, a hall, a gateway.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Channel results from a file (R-EVAL-2): checked, bad rows quarantined, all or nothing."""
+    from steward.channels.feedback import FeedbackFileError, FeedbackStatus, import_feedback
+
+    context = context_of(ctx)
+    settings = context.settings
+    try:
+        with db.transaction(context.sessions) as session:
+            report = import_feedback(
+                session,
+                context.lake(),
+                path=path,
+                source=source,
+                max_bad_share=settings.ingest_max_bad_share,
+                quarantine_root=settings.quarantine_path,
+            )
+    except FeedbackFileError as exc:
+        raise fail(str(exc)) from exc
+    document = report.to_dict()
+    emit(as_json, document, lambda: print_mapping(f"feedback {path.name}", document))
+    if report.status is FeedbackStatus.REJECTED:
+        raise typer.Exit(1)
