@@ -30,6 +30,7 @@ from steward.policy.arbitration import (
     Plan,
     interval_since,
     period_start,
+    score,
     stage_sql,
 )
 from steward.policy.config import Policy, Scope
@@ -72,10 +73,11 @@ class Arbiter:
             "arb_members": "SELECT DISTINCT CAST(campaign_id AS BIGINT) AS campaign_id, msisdn "
             f"FROM ({members})",
             "arb_sub": self._subscribers(profile),
+            **self._facts(),
             "arb_judged": self._judged(),
             # the subscriber's best passing candidate wins; ties: lower campaign, lower offer
-            "arb_winner": "SELECT arg_min(cid, {'s': -score, 'c': campaign_id, 'o': offer_id}) "
-            f"AS cid FROM arb_judged WHERE outcome IS NULL GROUP BY cid // {self._per_sub}",
+            "arb_winner": "SELECT arg_min(cid, grank) AS cid FROM arb_judged "
+            f"WHERE outcome IS NULL GROUP BY cid // {self._per_sub}",
         }
         for table, query in steps.items():
             self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {query}")
@@ -96,9 +98,7 @@ class Arbiter:
                 "wave_start": [x.wave_start for x in c],
                 "cpos": list(range(len(c))),
             },
-            "arb_campaign_offer": _pairs(
-                "campaign_id", "offer_id", [(x.id, o) for x in c for o in x.offers]
-            ),
+            "arb_campaign_offer": self._campaign_offers(),
             "arb_excluded": _pairs(
                 "campaign_id", "excluded_id", [(x.id, e) for x in c for e in x.exclude_campaigns]
             ),
@@ -109,6 +109,25 @@ class Arbiter:
         self.engine.register("arb_units", facts.units)
         self.engine.register("arb_history", facts.history)
         self.engine.register("arb_opt_outs", facts.opt_outs)
+
+    def _campaign_offers(self) -> dict[str, list[object]]:
+        """Each (campaign, offer) with its score and two integer ranks that order candidates
+        exactly as (score desc, campaign, offer) does: across campaigns (``grank``, who wins a
+        subscriber) and within one (``orank``, which offer speaks for the campaign)."""
+        offers = {o.id: o for o in self.offers}
+        pairs = [(c, offers[o]) for c in self.campaigns for o in c.offers]
+        scored = sorted(pairs, key=lambda p: (-score(p[0], p[1]), p[0].id, p[1].id))
+        grank = {(c.id, o.id): n for n, (c, o) in enumerate(scored)}
+        orank: dict[tuple[int, int], int] = {}
+        for c in self.campaigns:
+            mine = sorted((offers[o] for o in c.offers), key=lambda o: (-score(c, o), o.id))
+            orank |= {(c.id, o.id): n for n, o in enumerate(mine)}
+        return {
+            "campaign_id": [c.id for c, _ in pairs],
+            "offer_id": [o.id for _, o in pairs],
+            "grank": [grank[(c.id, o.id)] for c, o in pairs],
+            "orank": [orank[(c.id, o.id)] for c, o in pairs],
+        }
 
     def _offer_columns(self) -> dict[str, list[object]]:
         columns: dict[str, list[object]] = {
@@ -162,12 +181,11 @@ class Arbiter:
         ]
         carried += [f"used_{k}" for k in ("overall", *self.cap_keys)]
         return f"""
-        WITH {self._facts_ctes()},
-        judged AS (
+        WITH judged AS (
           SELECT (s.rowid * {len(self.campaigns)} + c.cpos) * {self._per_campaign} + o.opos AS cid,
-            m.msisdn, m.campaign_id, co.offer_id, c.kind, c.control_share,
+            m.msisdn, m.campaign_id, co.offer_id, co.grank, co.orank, c.kind, c.control_share,
             (c.priority * c.expected_rate) * o.value AS score,
-            b.msisdn IS NOT NULL AS begun, x.msisdn IS NOT NULL AS excluded,
+            b.sid IS NOT NULL AS begun, x.sid IS NOT NULL AS excluded,
             {self._eligible()} AS eligible, {self._dnd()} AS dnd_reason,
             {", ".join(f"s.{c}" for c in carried)},
             {", ".join(f"o.fit_{ch.value}" for ch in self._channels_used())},
@@ -177,14 +195,12 @@ class Arbiter:
           JOIN arb_campaign_offer co USING (campaign_id)
           JOIN arb_offer o USING (offer_id)
           JOIN arb_sub s ON s.msisdn = m.msisdn
-          LEFT JOIN begun b ON b.campaign_id = m.campaign_id AND b.msisdn = m.msisdn
-          LEFT JOIN excluded x ON x.campaign_id = m.campaign_id AND x.msisdn = m.msisdn
-          LEFT JOIN hits io ON io.msisdn = m.msisdn AND io.scope = 'offer'
-            AND io.key = CAST(co.offer_id AS VARCHAR)
-          LEFT JOIN hits ic ON ic.msisdn = m.msisdn AND ic.scope = 'category'
-            AND ic.key = o.category
-          LEFT JOIN hits ig ON ig.msisdn = m.msisdn AND ig.scope = 'group' AND ig.key = o.grp
-          LEFT JOIN hits ia ON ia.msisdn = m.msisdn AND ia.scope = 'any'
+          LEFT JOIN arb_begun b ON b.campaign_id = m.campaign_id AND b.sid = s.rowid
+          LEFT JOIN arb_excl x ON x.campaign_id = m.campaign_id AND x.sid = s.rowid
+          LEFT JOIN arb_hits_offer io ON io.sid = s.rowid AND io.key = co.offer_id
+          LEFT JOIN arb_hits_category ic ON ic.sid = s.rowid AND ic.key = o.category
+          LEFT JOIN arb_hits_group ig ON ig.sid = s.rowid AND ig.key = o.grp
+          LEFT JOIN arb_hits_any ia ON ia.sid = s.rowid
         )
         SELECT *, {self._verdict()} AS verdict,
           {self._by_campaign(lambda c: self._block(c.channels[0]))} AS first_block,
@@ -193,23 +209,31 @@ class Arbiter:
         FROM judged
         """
 
-    def _facts_ctes(self) -> str:
+    def _facts(self) -> dict[str, str]:
+        """The ledger's facts about members, keyed by the subscriber's row (integers)."""
         begun = ", ".join(f"'{s.value}'" for s in BEGUN)
         reached = ", ".join(f"'{s.value}'" for s in REACHED)
         since_excluded = _date(date.fromordinal(self.day.toordinal() - EXCLUDED_CAMPAIGN_DAYS))
-        return f"""
-        begun AS (
-          SELECT DISTINCT h.campaign_id, h.msisdn
-          FROM arb_history h JOIN arb_campaign c USING (campaign_id)
-          WHERE h.state IN ({begun}) AND h.day >= c.wave_start
-        ),
-        excluded AS (
-          SELECT DISTINCT x.campaign_id, h.msisdn FROM arb_history h
-          JOIN arb_excluded x ON h.campaign_id = x.excluded_id
-          WHERE h.state IN ({reached}) AND h.arm = 'target' AND h.day >= {since_excluded}
-        ),
-        hits AS ({self._interval_hits()})
-        """
+        sid = "JOIN arb_sub s ON s.msisdn = h.msisdn"
+        facts = {
+            "arb_begun": f"""
+              SELECT DISTINCT h.campaign_id, s.rowid AS sid
+              FROM arb_history h JOIN arb_campaign c USING (campaign_id) {sid}
+              WHERE h.state IN ({begun}) AND h.day >= c.wave_start""",
+            "arb_excl": f"""
+              SELECT DISTINCT x.campaign_id, s.rowid AS sid FROM arb_history h
+              JOIN arb_excluded x ON h.campaign_id = x.excluded_id {sid}
+              WHERE h.state IN ({reached}) AND h.arm = 'target' AND h.day >= {since_excluded}""",
+            "arb_hits": f"""
+              SELECT s.rowid AS sid, h.scope, h.key, h.pos
+              FROM ({self._interval_hits()}) h {sid}""",
+        }
+        for scope in Scope:
+            key = "CAST(key AS BIGINT) AS key" if scope is Scope.OFFER else "key"
+            facts[f"arb_hits_{scope.value}"] = (
+                f"SELECT sid, {key}, pos FROM arb_hits WHERE scope = '{scope.value}'"
+            )
+        return facts
 
     def _used_counts(self) -> str:
         periods = self.policy.caps.periods
@@ -366,7 +390,7 @@ class Arbiter:
         )
         return f"""
         WITH candidates AS ({self._candidates()})
-        SELECT cid, msisdn, campaign_id, offer_id, score, first_open,
+        SELECT cid, campaign_id, offer_id, grank, orank, score, first_open,
           CASE WHEN verdict IS NULL AND first_open IS NOT NULL THEN open_channels END
             AS open_channels,
           CASE WHEN verdict IS NOT NULL THEN verdict
@@ -387,10 +411,11 @@ class Arbiter:
         at most as many passes as limited channels.
         """
         self.engine.execute(
-            """
+            f"""
             CREATE OR REPLACE TEMP TABLE arb_win AS
-            SELECT w.cid, row_number() OVER (ORDER BY j.score DESC, md5(j.msisdn)) AS gpos
+            SELECT w.cid, row_number() OVER (ORDER BY j.score DESC, md5(s.msisdn)) AS gpos
             FROM arb_winner w JOIN arb_judged j USING (cid)
+            JOIN arb_sub s ON s.rowid = w.cid // {self._per_sub}
             """
         )
         self.engine.execute(f"CREATE OR REPLACE TEMP TABLE arb_win_ch AS {self._open_channels()}")
@@ -455,39 +480,37 @@ class Arbiter:
     # -- the plan --------------------------------------------------------------------------
 
     def _plan(self) -> Plan:
+        """Each candidate's outcome; per (campaign, subscriber) the one that got furthest."""
         self.engine.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE arb_final AS
-            SELECT j.cid, j.msisdn, j.campaign_id, j.offer_id, j.score,
-              CASE WHEN j.outcome = '{HELD_BACK}' THEN 'control' ELSE 'target' END AS arm,
-              CASE WHEN w.cid IS NOT NULL AND a.channel IS NOT NULL THEN '{PLANNED}'
-                   WHEN w.cid IS NOT NULL THEN 'capacity.' || j.first_open
-                   WHEN j.outcome IS NULL THEN 'arbitration.lost'
-                   ELSE j.outcome END AS outcome,
-              CASE WHEN w.cid IS NOT NULL THEN a.channel ELSE j.first_open END AS channel
-            FROM arb_judged j
-            LEFT JOIN arb_win w USING (cid)
-            LEFT JOIN arb_assigned a ON a.gpos = w.gpos
-            """
-        )
-        self.engine.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE arb_staged AS
-            SELECT cid, {stage_sql("outcome")} AS stage, score, offer_id FROM arb_final
+            SELECT *, ({stage_sql("outcome")}) * 1000 + orank AS key FROM (
+              SELECT j.cid, j.campaign_id, j.offer_id, j.orank, j.score,
+                CASE WHEN j.outcome = '{HELD_BACK}' THEN 'control' ELSE 'target' END AS arm,
+                CASE WHEN w.cid IS NOT NULL AND a.channel IS NOT NULL THEN '{PLANNED}'
+                     WHEN w.cid IS NOT NULL THEN 'capacity.' || j.first_open
+                     WHEN j.outcome IS NULL THEN 'arbitration.lost'
+                     ELSE j.outcome END AS outcome,
+                CASE WHEN w.cid IS NOT NULL THEN a.channel ELSE j.first_open END AS channel
+              FROM arb_judged j
+              LEFT JOIN arb_win w USING (cid)
+              LEFT JOIN arb_assigned a ON a.gpos = w.gpos
+            )
             """
         )
         self.engine.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE arb_best AS
-            SELECT f.* FROM arb_final f SEMI JOIN (
-              SELECT arg_min(cid, {{'stage': stage, 'score': -score, 'offer': offer_id}}) AS cid
-              FROM arb_staged GROUP BY cid // {self._per_campaign}
-            ) b USING (cid)
+            SELECT arg_min(cid, key) AS cid, arg_min(outcome, key) AS outcome,
+              any_value(campaign_id) AS campaign_id
+            FROM arb_final GROUP BY cid // {self._per_campaign}
             """
         )
         contacts = self.engine.query(
-            f"SELECT msisdn, campaign_id, offer_id, channel, arm, score FROM arb_best "
-            f"WHERE outcome IN ('{PLANNED}', '{HELD_BACK}') ORDER BY campaign_id, msisdn"
+            "SELECT s.msisdn, f.campaign_id, f.offer_id, f.channel, f.arm, f.score "
+            "FROM arb_best b JOIN arb_final f USING (cid) "
+            f"JOIN arb_sub s ON s.rowid = b.cid // {self._per_sub} "
+            f"WHERE b.outcome IN ('{PLANNED}', '{HELD_BACK}') ORDER BY f.campaign_id, s.msisdn"
         ).cast(PLAN_SCHEMA)
         counted = self.engine.query(
             "SELECT campaign_id, outcome, count(*) AS n FROM arb_best GROUP BY ALL"
@@ -511,6 +534,8 @@ INPUT_TYPES = {
     "wave_start": pa.date32(),
     "cpos": pa.int64(),
     "opos": pa.int64(),
+    "grank": pa.int64(),
+    "orank": pa.int64(),
 } | {f"fit_{ch.value}": pa.bool_() for ch in Channel}
 
 
