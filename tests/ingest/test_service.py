@@ -191,6 +191,19 @@ def test_a_parquet_file_missing_a_column_is_rejected_with_its_name(
     assert voice.message == "voice_20261101.parquet: missing column(s) charge"
 
 
+def test_a_corrupt_parquet_file_is_rejected_with_its_name_not_a_crash(
+    session: Session, lake: Lake, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    f.basic_delivery(folder, subscribers=1)
+    (folder / "voice_20261101.txt").unlink()
+    (folder / "voice_20261101.parquet").write_bytes(b"PAR1 these bytes are not parquet")
+    report = load(session, lake, folder, tmp_path)
+    assert report.status is LoadStatus.REJECTED
+    (voice,) = [r for r in report.files if r.interface == "voice"]
+    assert voice.message.startswith("voice_20261101.parquet: not a readable Parquet file")
+
+
 def test_a_mostly_bad_file_is_rejected_and_nothing_of_the_load_is_published(
     session: Session, lake: Lake, tmp_path: Path
 ) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from steward.ingest.schemas import TEXT_SUFFIXES, FieldType, Interface
@@ -171,7 +172,11 @@ NATIVE_TYPES: dict[FieldType, Callable[[str], bool]] = {
 def _load_parquet(engine: AnalyticsEngine, path: Path, interface: Interface) -> RawFields:
     """Typed Parquet columns stay typed (no text round trip); others become text to check."""
     scan = engine.scan_parquet([path], row_number=True)
-    described = engine.query(f"DESCRIBE SELECT * FROM {scan}").to_pylist()
+    try:
+        described = engine.query(f"DESCRIBE SELECT * FROM {scan}").to_pylist()
+    except duckdb.Error as exc:  # not Parquet at all, or cut short
+        first = str(exc).splitlines()[0]
+        raise UnreadableFileError(f"{path.name}: not a readable Parquet file ({first})") from None
     types = {row["column_name"]: str(row["column_type"]) for row in described}
     missing = [n for n in interface.field_names if n not in types]
     if missing:
