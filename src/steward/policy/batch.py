@@ -159,7 +159,11 @@ class Arbiter:
           WHERE kind = '{MARKETING}' GROUP BY msisdn
         ),
         listed AS (SELECT msisdn, {self._listed()} FROM arb_opt_outs GROUP BY msisdn),
-        today AS (SELECT DISTINCT msisdn FROM arb_units WHERE day = {_date(self.day)})
+        today AS (  -- contacted today, or held back today: their day is done
+          SELECT msisdn FROM arb_units WHERE day = {_date(self.day)}
+          UNION
+          SELECT msisdn FROM arb_history WHERE day = {_date(self.day)} AND state = 'held_back'
+        )
         SELECT p.msisdn, {", ".join(elig + dnd_sets)}, {self._class()} AS cap_class,
           t.msisdn IS NOT NULL AS contacted_today,
           {self._opt_outs()}, {self._used_columns()}
@@ -384,10 +388,6 @@ class Arbiter:
         return f"CASE campaign_id {whens} END"
 
     def _judged(self) -> str:
-        control = (
-            "('0x' || left(md5(CAST(campaign_id AS VARCHAR) || ':' || msisdn), 8))::UBIGINT "
-            "::DOUBLE / 4294967296.0::DOUBLE < control_share"
-        )
         return f"""
         WITH candidates AS ({self._candidates()})
         SELECT cid, campaign_id, offer_id, grank, orank, score, first_open,
@@ -395,7 +395,6 @@ class Arbiter:
             AS open_channels,
           CASE WHEN verdict IS NOT NULL THEN verdict
                WHEN first_open IS NULL THEN first_block
-               WHEN {control} THEN '{HELD_BACK}'
           END AS outcome
         FROM candidates
         """
@@ -413,8 +412,10 @@ class Arbiter:
         self.engine.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE arb_win AS
-            SELECT w.cid, row_number() OVER (ORDER BY j.score DESC, md5(s.msisdn)) AS gpos
+            SELECT w.cid, row_number() OVER (ORDER BY j.score DESC, md5(s.msisdn)) AS gpos,
+              {self._control_draw()} AS held
             FROM arb_winner w JOIN arb_judged j USING (cid)
+            JOIN arb_campaign c ON c.campaign_id = j.campaign_id
             JOIN arb_sub s ON s.rowid = w.cid // {self._per_sub}
             """
         )
@@ -428,6 +429,14 @@ class Arbiter:
                 return
             channel, last = min(over.items(), key=lambda item: item[1])
             fills[channel] = last
+
+    @staticmethod
+    def _control_draw() -> str:
+        """``control_draw`` in SQL: the first 32 bits of md5("campaign:msisdn") / 2^32."""
+        return (
+            "('0x' || left(md5(CAST(c.campaign_id AS VARCHAR) || ':' || s.msisdn), 8))"
+            "::UBIGINT::DOUBLE / 4294967296.0::DOUBLE < c.control_share"
+        )
 
     def _open_channels(self) -> str:
         """Each winner's open channels, with their position in its campaign's order."""
@@ -486,8 +495,10 @@ class Arbiter:
             CREATE OR REPLACE TEMP TABLE arb_final AS
             SELECT *, ({stage_sql("outcome")}) * 1000 + orank AS key FROM (
               SELECT j.cid, j.campaign_id, j.offer_id, j.orank, j.score,
-                CASE WHEN j.outcome = '{HELD_BACK}' THEN 'control' ELSE 'target' END AS arm,
-                CASE WHEN w.cid IS NOT NULL AND a.channel IS NOT NULL THEN '{PLANNED}'
+                CASE WHEN w.held AND a.channel IS NOT NULL THEN 'control' ELSE 'target' END
+                  AS arm,
+                CASE WHEN w.held AND a.channel IS NOT NULL THEN '{HELD_BACK}'
+                     WHEN w.cid IS NOT NULL AND a.channel IS NOT NULL THEN '{PLANNED}'
                      WHEN w.cid IS NOT NULL THEN 'capacity.' || j.first_open
                      WHEN j.outcome IS NULL THEN 'arbitration.lost'
                      ELSE j.outcome END AS outcome,

@@ -108,7 +108,6 @@ class Referee:
                 candidate = Candidate(msisdn, campaign, offer, score(campaign, offer))
                 self._judge(candidate, profile, history, used, cap_row)
                 found.append(candidate)
-        self._hold_back_controls(found)
         self._arbitrate(found)
         return found
 
@@ -124,7 +123,7 @@ class Referee:
         marketing = campaign.kind == MARKETING
         if self._begun(campaign, history):
             candidate.outcome = "campaign.contacted"
-        elif any(u["day"] == self.day for u in self.units_by_msisdn.get(candidate.msisdn, [])):
+        elif self._done_today(candidate.msisdn, history):
             candidate.outcome = "day.contacted"  # one contact a subscriber a day
         elif self.eligible[offer.id](profile) is not True:
             candidate.outcome = "offer.not_eligible"
@@ -144,6 +143,13 @@ class Referee:
             candidate.channels = tuple(ch for ch, block in blocks if block is None)
             if not candidate.channels:
                 candidate.outcome = str(blocks[0][1])
+
+    def _done_today(self, msisdn: str, history: list[dict[str, Any]]) -> bool:
+        """Contacted today (a unit held) or held back today: the subscriber's day is done."""
+        units = self.units_by_msisdn.get(msisdn, [])
+        return any(u["day"] == self.day for u in units) or any(
+            r["day"] == self.day and r["state"] == HELD_BACK for r in history
+        )
 
     def _begun(self, campaign: CampaignSpec, history: list[dict[str, Any]]) -> bool:
         return any(
@@ -221,15 +227,6 @@ class Referee:
             return f"cap.{channel.value}"
         return None
 
-    def _hold_back_controls(self, found: list[Candidate]) -> None:
-        """The control draw, per campaign: every passing offer of a drawn subscriber waits."""
-        for candidate in found:
-            if candidate.outcome is None:
-                draw = control_draw(candidate.campaign.id, candidate.msisdn)
-                if draw < candidate.campaign.control_share:
-                    candidate.arm = Arm.CONTROL.value
-                    candidate.outcome = HELD_BACK
-
     def _arbitrate(self, found: list[Candidate]) -> None:
         """The best passing target candidate wins the subscriber; the rest lose to it."""
         competing = sorted((c for c in found if c.outcome is None), key=Candidate.order)
@@ -289,15 +286,17 @@ def arbitrate(
 
 
 def _allocate(winner: Candidate, remaining: dict[Channel, int]) -> None:
+    """The winner's first channel with room; then the control draw of its campaign: a drawn
+    winner keeps its place (the unit of capacity counts) but is held back, so target and
+    control differ by the contact alone."""
     for channel in winner.channels:
-        if channel not in remaining:
+        if channel not in remaining or remaining[channel] > 0:
+            if channel in remaining:
+                remaining[channel] -= 1
             winner.channels = (channel,)
             winner.outcome = PLANNED
-            return
-        if remaining[channel] > 0:
-            remaining[channel] -= 1
-            winner.channels = (channel,)
-            winner.outcome = PLANNED
+            if control_draw(winner.campaign.id, winner.msisdn) < winner.campaign.control_share:
+                winner.outcome, winner.arm = HELD_BACK, Arm.CONTROL.value
             return
     winner.outcome = f"capacity.{winner.channels[0].value}"
 
