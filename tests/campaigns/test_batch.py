@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -73,34 +73,65 @@ def world(session: Session, lake: Lake, catalogue: TagCatalogue) -> dict[str, in
     return {"offer": family.id, "segment": segment.id}
 
 
-def launch(
-    session: Session, people: dict[str, User], world: dict[str, int], **extra: Any
-) -> Campaign:
-    campaign = campaigns.create(
-        session,
-        campaign_in=campaign_in(world["segment"], world["offer"], control_share=0.0, **extra),
-        by=people["maker"],
-    )
-    campaigns.move(session, campaign, to=Status.SUBMITTED, by=people["maker"])
-    campaigns.move(session, campaign, to=Status.APPROVED, by=people["checker"], comment="ok")
-    campaigns.move(session, campaign, to=Status.RUNNING, by=people["maker"])
-    return campaign
+@dataclass
+class Day:
+    """A small province with one offer and one segment, and the means to run its days."""
+
+    session: Session
+    lake: Lake
+    catalogue: TagCatalogue
+    policy: Policy
+    people: dict[str, User]
+    world: dict[str, int]
+
+    def launch(self, **extra: Any) -> Campaign:
+        maker, checker = self.people["maker"], self.people["checker"]
+        campaign = campaigns.create(
+            self.session,
+            campaign_in=campaign_in(
+                self.world["segment"], self.world["offer"], control_share=0.0, **extra
+            ),
+            by=maker,
+        )
+        campaigns.move(self.session, campaign, to=Status.SUBMITTED, by=maker)
+        campaigns.move(self.session, campaign, to=Status.APPROVED, by=checker, comment="ok")
+        campaigns.move(self.session, campaign, to=Status.RUNNING, by=maker)
+        return campaign
+
+    def run(self, day: date = DAY) -> batch.RunReport:
+        return batch.run_day(self.session, self.lake, self.catalogue, self.policy, day=day)
+
+    def why(self, msisdn: str, campaign: Campaign, day: date = DAY) -> dict[str, Any]:
+        return batch.explain(
+            self.session,
+            self.lake,
+            self.catalogue,
+            self.policy,
+            msisdn=msisdn,
+            campaign_id=campaign.id,
+            day=day,
+        )
 
 
-def ledger_rows(session: Session) -> list[ContactEvent]:
-    return list(session.scalars(select(ContactEvent).order_by(ContactEvent.msisdn)))
-
-
-def test_a_running_campaign_reserves_contacts_and_explains_every_exclusion(
+@pytest.fixture
+def d(
     session: Session,
     lake: Lake,
     catalogue: TagCatalogue,
     policy: Policy,
     people: dict[str, User],
     world: dict[str, int],
-) -> None:
-    campaign = launch(session, people, world)
-    report = batch.run_day(session, lake, catalogue, policy, day=DAY)
+) -> Day:
+    return Day(session, lake, catalogue, policy, people, world)
+
+
+def ledger_rows(session: Session) -> list[ContactEvent]:
+    return list(session.scalars(select(ContactEvent).order_by(ContactEvent.msisdn)))
+
+
+def test_a_running_campaign_reserves_contacts_and_explains_every_exclusion(d: Day) -> None:
+    campaign = d.launch()
+    report = d.run()
     assert report.campaigns == [campaign.id]
     assert report.outcomes[str(campaign.id)] == {
         "planned": 2,
@@ -108,7 +139,7 @@ def test_a_running_campaign_reserves_contacts_and_explains_every_exclusion(
         "dnd.staff": 1,
         "offer.not_eligible": 1,
     }
-    rows = ledger_rows(session)
+    rows = ledger_rows(d.session)
     assert [(r.msisdn, r.state, r.channel) for r in rows] == [
         ("13800000001", "reserved", "sms"),
         ("13800000003", "reserved", "outbound"),  # opted out of SMS: the next channel
@@ -116,94 +147,45 @@ def test_a_running_campaign_reserves_contacts_and_explains_every_exclusion(
     assert rows[0].contact_key == f"20261202-c{campaign.id}-13800000001"
 
 
-def test_a_second_run_the_same_day_adds_nothing(
-    session: Session,
-    lake: Lake,
-    catalogue: TagCatalogue,
-    policy: Policy,
-    people: dict[str, User],
-    world: dict[str, int],
-) -> None:
-    campaign = launch(session, people, world)
-    batch.run_day(session, lake, catalogue, policy, day=DAY)
-    again = batch.run_day(session, lake, catalogue, policy, day=DAY)
+def test_a_second_run_the_same_day_adds_nothing(d: Day) -> None:
+    campaign = d.launch()
+    d.run()
+    again = d.run()
     assert again.reserved == 0
     assert again.outcomes[str(campaign.id)]["campaign.contacted"] == 2
-    assert len(ledger_rows(session)) == 2
+    assert len(ledger_rows(d.session)) == 2
 
 
-def test_only_running_campaigns_reach_anyone(
-    session: Session,
-    lake: Lake,
-    catalogue: TagCatalogue,
-    policy: Policy,
-    people: dict[str, User],
-    world: dict[str, int],
-) -> None:
-    draft = campaigns.create(
-        session, campaign_in=campaign_in(world["segment"], world["offer"]), by=people["maker"]
-    )
-    campaigns.move(session, draft, to=Status.SUBMITTED, by=people["maker"])
-    report = batch.run_day(session, lake, catalogue, policy, day=DAY)
+def test_only_running_campaigns_reach_anyone(d: Day) -> None:
+    maker = d.people["maker"]
+    draft_in = campaign_in(d.world["segment"], d.world["offer"])
+    draft = campaigns.create(d.session, campaign_in=draft_in, by=maker)
+    campaigns.move(d.session, draft, to=Status.SUBMITTED, by=maker)
+    report = d.run()
     assert report.campaigns == []
-    assert ledger_rows(session) == []
+    assert ledger_rows(d.session) == []
 
 
-def test_a_city_campaign_stays_in_its_city_and_an_included_category_is_reached(
-    session: Session,
-    lake: Lake,
-    catalogue: TagCatalogue,
-    policy: Policy,
-    people: dict[str, User],
-    world: dict[str, int],
-) -> None:
-    launch(session, people, world, district="lanzhou", dnd_include=["vip_diamond_gold"])
-    batch.run_day(session, lake, catalogue, policy, day=DAY)
-    assert [r.msisdn for r in ledger_rows(session)] == ["13800000001", "13800000002"]
+def test_a_city_campaign_stays_in_its_city_and_an_included_category_is_reached(d: Day) -> None:
+    d.launch(district="lanzhou", dnd_include=["vip_diamond_gold"])
+    d.run()
+    assert [r.msisdn for r in ledger_rows(d.session)] == ["13800000001", "13800000002"]
 
 
-def test_outside_its_waves_a_campaign_waits(
-    session: Session,
-    lake: Lake,
-    catalogue: TagCatalogue,
-    policy: Policy,
-    people: dict[str, User],
-    world: dict[str, int],
-) -> None:
-    launch(session, people, world)
-    report = batch.run_day(session, lake, catalogue, policy, day=date(2026, 12, 20))
+def test_outside_its_waves_a_campaign_waits(d: Day) -> None:
+    d.launch()
+    report = d.run(date(2026, 12, 20))
     assert report.campaigns == []
 
 
-def test_why_not_names_the_rule_for_one_subscriber_and_campaign(
-    session: Session,
-    lake: Lake,
-    catalogue: TagCatalogue,
-    policy: Policy,
-    people: dict[str, User],
-    world: dict[str, int],
-) -> None:
-    campaign = launch(session, people, world)
-
-    def why(msisdn: str) -> dict[str, Any]:
-        return batch.explain(
-            session, lake, catalogue, policy, msisdn=msisdn, campaign_id=campaign.id, day=DAY
-        )
-
-    assert why("13800000001")["outcome"] == "winner"
-    assert why("13800000001")["offers"][0]["channels"] == ["sms", "outbound"]
-    assert why("13800000002")["outcome"] == "dnd.vip_diamond_gold"
-    assert why("13800000005")["outcome"] == "offer.not_eligible"
-    assert why("13900000000")["outcome"] == "not.in_snapshot"
-    batch.run_day(session, lake, catalogue, policy, day=DAY)
-    assert why("13800000001")["outcome"] == "campaign.contacted"
-    late = batch.explain(
-        session,
-        lake,
-        catalogue,
-        policy,
-        msisdn="13800000001",
-        campaign_id=campaign.id,
-        day=date(2026, 12, 20),
-    )
+def test_why_not_names_the_rule_for_one_subscriber_and_campaign(d: Day) -> None:
+    campaign = d.launch()
+    assert d.why("13800000001", campaign)["outcome"] == "winner"
+    assert d.why("13800000001", campaign)["offers"][0]["channels"] == ["sms", "outbound"]
+    assert d.why("13800000002", campaign)["outcome"] == "dnd.vip_diamond_gold"
+    assert d.why("13800000005", campaign)["outcome"] == "offer.not_eligible"
+    assert d.why("13900000000", campaign)["outcome"] == "not.in_snapshot"
+    d.run()
+    assert d.why("13800000001", campaign)["outcome"] == "campaign.contacted"
+    late = d.why("13800000001", campaign, date(2026, 12, 20))
     assert late["outcome"] == "campaign.not_today"  # running, but outside its waves

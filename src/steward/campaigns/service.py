@@ -59,12 +59,7 @@ def create(
     session: Session, *, campaign_in: CampaignCreate, by: User, copied_from: int | None = None
 ) -> Campaign:
     """A new draft, owned by its maker, in the maker's district unless a narrower one is named."""
-    _check_references(session, campaign_in)
-    if session.scalar(select(Campaign.id).where(Campaign.name == campaign_in.name)):
-        raise CampaignError(f"a campaign named {campaign_in.name!r} exists already")
-    district = campaign_in.district or by.district
-    if not within(district, by.district):
-        raise CampaignError(f"district {district!r} lies outside yours ({by.district!r})")
+    district = _checked(session, campaign_in, by=by, default_district=by.district)
     data = campaign_in.model_dump(mode="json", exclude={"district", "start_date", "end_date"})
     campaign = Campaign(
         **data,
@@ -86,6 +81,25 @@ def create(
         detail={"copied_from": copied_from},
     )
     return campaign
+
+
+def _checked(
+    session: Session,
+    campaign_in: CampaignCreate,
+    *,
+    by: User,
+    default_district: str,
+    renaming: Campaign | None = None,
+) -> str:
+    """Check what a new or edited campaign names; returns its district."""
+    _check_references(session, campaign_in)
+    taken = session.scalar(select(Campaign.id).where(Campaign.name == campaign_in.name))
+    if taken is not None and (renaming is None or taken != renaming.id):
+        raise CampaignError(f"a campaign named {campaign_in.name!r} exists already")
+    district = campaign_in.district or default_district
+    if not within(district, by.district):
+        raise CampaignError(f"district {district!r} lies outside yours ({by.district!r})")
+    return district
 
 
 def _check_references(session: Session, campaign_in: CampaignCreate) -> None:
@@ -180,14 +194,9 @@ def update(
         raise CampaignError(f"a {campaign.status} campaign cannot be edited: only a draft can")
     if by.username != campaign.owner and Role(by.role) is not Role.SYSTEM_ADMIN:
         raise CampaignError(f"only {campaign.owner}, its maker, may edit this campaign")
-    _check_references(session, campaign_in)
-    if campaign_in.name != campaign.name and session.scalar(
-        select(Campaign.id).where(Campaign.name == campaign_in.name)
-    ):
-        raise CampaignError(f"a campaign named {campaign_in.name!r} exists already")
-    district = campaign_in.district or campaign.district
-    if not within(district, by.district):
-        raise CampaignError(f"district {district!r} lies outside yours ({by.district!r})")
+    district = _checked(
+        session, campaign_in, by=by, default_district=campaign.district, renaming=campaign
+    )
     before = editable(campaign)
     data = campaign_in.model_dump(mode="json", exclude={"district", "start_date", "end_date"})
     for key, value in data.items():
