@@ -96,6 +96,7 @@ def both_ways(
         catalogue=catalogue,
         campaigns=world.campaigns,
         offers=world.offers,
+        chunk_subscribers=world.chunk,
     )
     batch = arbiter.run(members="SELECT * FROM world_members", profile="world_profile", facts=facts)
     referee = online.Referee(

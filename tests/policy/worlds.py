@@ -58,6 +58,7 @@ class World:
     history: list[dict[str, Any]] = field(default_factory=list)
     capacity: dict[Channel, int] = field(default_factory=dict)
     opt_outs: list[tuple[str, str]] = field(default_factory=list)  # the opt-out list
+    chunk: int = 1_000  # subscribers the batch judges at once
 
     def profile_table(self) -> pa.Table:
         return pa.Table.from_pylist(self.profiles)
@@ -178,5 +179,6 @@ def worlds(draw: st.DrawFn) -> World:
         )
     )
     world.opt_outs = [(m, c.value) for m, c in world.opt_outs]
+    world.chunk = draw(st.sampled_from([1, 2, 5, 1_000]))
     world.capacity = {ch: draw(st.integers(0, 8)) for ch in CHANNELS if draw(st.booleans())}
     return world

@@ -38,6 +38,9 @@ from steward.rules import parse_rule, to_sql
 from steward.tags.schemas import TagCatalogue
 from steward.tags.service import rule_types
 
+# Subscribers judged at once: bounds the engine's memory at the province's scale.
+CHUNK_SUBSCRIBERS = 2_000_000
+
 
 class Arbiter:
     """One run's SQL, built from the policy, campaigns and offers; ``run`` executes it."""
@@ -51,8 +54,10 @@ class Arbiter:
         catalogue: TagCatalogue,
         campaigns: Sequence[CampaignSpec],
         offers: Sequence[OfferSpec],
+        chunk_subscribers: int = CHUNK_SUBSCRIBERS,
     ) -> None:
         self.engine = engine
+        self.chunk_subscribers = max(chunk_subscribers, 1)
         self.day = day
         self.policy = policy
         self.catalogue = catalogue
@@ -74,15 +79,59 @@ class Arbiter:
             f"FROM ({members})",
             "arb_sub": self._subscribers(profile),
             **self._facts(),
-            "arb_judged": self._judged(),
-            # the subscriber's best passing candidate wins; ties: lower campaign, lower offer
-            "arb_winner": "SELECT arg_min(cid, grank) AS cid FROM arb_judged "
-            f"WHERE outcome IS NULL GROUP BY cid // {self._per_sub}",
         }
         for table, query in steps.items():
             self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {query}")
+        self._judge_in_chunks()
         self._capacity()
         return self._plan()
+
+    def _judge_in_chunks(self) -> None:
+        """Judge the candidates a block of subscribers at a time (memory stays bounded).
+
+        Arbitration is per subscriber but for capacity, so each block keeps only its
+        winners — whose outcome capacity decides — and the final outcome counts of every
+        (campaign, subscriber) the winner is not in.
+        """
+        self.engine.execute(
+            "CREATE OR REPLACE TEMP TABLE arb_winners (cid BIGINT, campaign_id BIGINT, "
+            "offer_id BIGINT, score DOUBLE, first_open VARCHAR, open_channels VARCHAR)"
+        )
+        self.engine.execute(
+            "CREATE OR REPLACE TEMP TABLE arb_counts "
+            "(campaign_id BIGINT, outcome VARCHAR, subscribers BIGINT)"
+        )
+        (total,) = self.engine.query("SELECT count(*) AS n FROM arb_sub").column("n").to_pylist()
+        for low in range(0, int(total), self.chunk_subscribers):
+            high = low + self.chunk_subscribers
+            self.engine.execute(
+                f"CREATE OR REPLACE TEMP TABLE arb_judged AS {self._judged(low, high)}"
+            )
+            self.engine.execute(
+                # the subscriber's best passing candidate wins; ties: lower campaign, offer
+                "CREATE OR REPLACE TEMP TABLE arb_winner AS SELECT arg_min(cid, grank) AS cid "
+                f"FROM arb_judged WHERE outcome IS NULL GROUP BY cid // {self._per_sub}"
+            )
+            self.engine.execute(
+                "INSERT INTO arb_winners SELECT cid, campaign_id, offer_id, score, first_open, "
+                "open_channels FROM arb_judged SEMI JOIN arb_winner USING (cid)"
+            )
+            self.engine.execute(f"INSERT INTO arb_counts {self._settled_counts()}")
+
+    def _settled_counts(self) -> str:
+        """Outcome counts of the (campaign, subscriber) pairs without the winner: final."""
+        group = f"cid // {self._per_campaign}"
+        return f"""
+        SELECT campaign_id, outcome, count(*) FROM (
+          SELECT any_value(campaign_id) AS campaign_id, arg_min(outcome, key) AS outcome
+          FROM (
+            SELECT cid, campaign_id, coalesce(outcome, 'arbitration.lost') AS outcome,
+              ({stage_sql("coalesce(outcome, 'arbitration.lost')")}) * 1000 + orank AS key
+            FROM arb_judged
+            WHERE {group} NOT IN (SELECT {group} FROM arb_winner)
+          ) GROUP BY {group}
+        ) GROUP BY ALL
+        """
 
     # -- inputs --------------------------------------------------------------------------
 
@@ -177,7 +226,7 @@ class Arbiter:
     def _include_sets(self) -> list[tuple[str, ...]]:
         return sorted({tuple(sorted(c.dnd_include)) for c in self.campaigns})
 
-    def _candidates(self) -> str:
+    def _candidates(self, low: int, high: int) -> str:
         carried = [
             "cap_class",
             "contacted_today",
@@ -205,6 +254,7 @@ class Arbiter:
           LEFT JOIN arb_hits_category ic ON ic.sid = s.rowid AND ic.key = o.category
           LEFT JOIN arb_hits_group ig ON ig.sid = s.rowid AND ig.key = o.grp
           LEFT JOIN arb_hits_any ia ON ia.sid = s.rowid
+          WHERE s.rowid >= {low} AND s.rowid < {high}
         )
         SELECT *, {self._verdict()} AS verdict,
           {self._by_campaign(lambda c: self._block(c.channels[0]))} AS first_block,
@@ -387,9 +437,9 @@ class Arbiter:
         whens = " ".join(f"WHEN {c.id} THEN {expression(c)}" for c in self.campaigns)
         return f"CASE campaign_id {whens} END"
 
-    def _judged(self) -> str:
+    def _judged(self, low: int, high: int) -> str:
         return f"""
-        WITH candidates AS ({self._candidates()})
+        WITH candidates AS ({self._candidates(low, high)})
         SELECT cid, campaign_id, offer_id, grank, orank, score, first_open,
           CASE WHEN verdict IS NULL AND first_open IS NOT NULL THEN open_channels END
             AS open_channels,
@@ -412,10 +462,10 @@ class Arbiter:
         self.engine.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE arb_win AS
-            SELECT w.cid, row_number() OVER (ORDER BY j.score DESC, md5(s.msisdn)) AS gpos,
+            SELECT w.cid, row_number() OVER (ORDER BY w.score DESC, md5(s.msisdn)) AS gpos,
               {self._control_draw()} AS held
-            FROM arb_winner w JOIN arb_judged j USING (cid)
-            JOIN arb_campaign c ON c.campaign_id = j.campaign_id
+            FROM arb_winners w
+            JOIN arb_campaign c ON c.campaign_id = w.campaign_id
             JOIN arb_sub s ON s.rowid = w.cid // {self._per_sub}
             """
         )
@@ -443,7 +493,7 @@ class Arbiter:
         return (
             "SELECT gpos, unnest(string_split(open_channels, ',')) AS channel, "
             "generate_subscripts(string_split(open_channels, ','), 1) AS pos "
-            "FROM arb_win JOIN arb_judged USING (cid)"
+            "FROM arb_win JOIN arb_winners USING (cid)"
         )
 
     def _remaining_capacity(self) -> dict[str, int]:
@@ -489,42 +539,31 @@ class Arbiter:
     # -- the plan --------------------------------------------------------------------------
 
     def _plan(self) -> Plan:
-        """Each candidate's outcome; per (campaign, subscriber) the one that got furthest."""
+        """The winners' outcomes (capacity, control), the plan, and every outcome counted."""
         self.engine.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE arb_final AS
-            SELECT *, ({stage_sql("outcome")}) * 1000 + orank AS key FROM (
-              SELECT j.cid, j.campaign_id, j.offer_id, j.orank, j.score,
-                CASE WHEN w.held AND a.channel IS NOT NULL THEN 'control' ELSE 'target' END
-                  AS arm,
-                CASE WHEN w.held AND a.channel IS NOT NULL THEN '{HELD_BACK}'
-                     WHEN w.cid IS NOT NULL AND a.channel IS NOT NULL THEN '{PLANNED}'
-                     WHEN w.cid IS NOT NULL THEN 'capacity.' || j.first_open
-                     WHEN j.outcome IS NULL THEN 'arbitration.lost'
-                     ELSE j.outcome END AS outcome,
-                CASE WHEN w.cid IS NOT NULL THEN a.channel ELSE j.first_open END AS channel
-              FROM arb_judged j
-              LEFT JOIN arb_win w USING (cid)
-              LEFT JOIN arb_assigned a ON a.gpos = w.gpos
-            )
-            """
-        )
-        self.engine.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE arb_best AS
-            SELECT arg_min(cid, key) AS cid, arg_min(outcome, key) AS outcome,
-              any_value(campaign_id) AS campaign_id
-            FROM arb_final GROUP BY cid // {self._per_campaign}
+            SELECT w.cid, w.campaign_id, w.offer_id, w.score,
+              CASE WHEN a.channel IS NULL THEN 'capacity.' || w.first_open
+                   WHEN v.held THEN '{HELD_BACK}' ELSE '{PLANNED}' END AS outcome,
+              CASE WHEN v.held AND a.channel IS NOT NULL THEN 'control' ELSE 'target' END
+                AS arm,
+              a.channel
+            FROM arb_winners w
+            JOIN arb_win v USING (cid)
+            LEFT JOIN arb_assigned a ON a.gpos = v.gpos
             """
         )
         contacts = self.engine.query(
             "SELECT s.msisdn, f.campaign_id, f.offer_id, f.channel, f.arm, f.score "
-            "FROM arb_best b JOIN arb_final f USING (cid) "
-            f"JOIN arb_sub s ON s.rowid = b.cid // {self._per_sub} "
-            f"WHERE b.outcome IN ('{PLANNED}', '{HELD_BACK}') ORDER BY f.campaign_id, s.msisdn"
+            f"FROM arb_final f JOIN arb_sub s ON s.rowid = f.cid // {self._per_sub} "
+            f"WHERE f.outcome IN ('{PLANNED}', '{HELD_BACK}') ORDER BY f.campaign_id, s.msisdn"
         ).cast(PLAN_SCHEMA)
         counted = self.engine.query(
-            "SELECT campaign_id, outcome, count(*) AS n FROM arb_best GROUP BY ALL"
+            "SELECT campaign_id, outcome, sum(n) AS n FROM ("
+            "SELECT campaign_id, outcome, subscribers AS n FROM arb_counts UNION ALL "
+            "SELECT campaign_id, outcome, count(*) AS n FROM arb_final GROUP BY ALL"
+            ") GROUP BY ALL"
         ).to_pylist()
         outcomes = {(int(r["campaign_id"]), str(r["outcome"])): int(r["n"]) for r in counted}
         return Plan(contacts, outcomes)
