@@ -1,0 +1,1 @@
+"""The event library: event types, their parameters and service actions (R-EVT-1, R-EVT-2)."""
