@@ -35,8 +35,11 @@ def demo(
     ] = True,
     as_json: JsonFlag = False,
 ) -> None:
-    """The whole loop on a small synthetic city: generate, load, tag, target, approve,
-    arbitrate, send, simulate the customers' answers, evaluate; then serve the API."""
+    """The whole loop on a small synthetic city, then the API server.
+
+    Generate, load, tag, target, approve, arbitrate, send, simulate the customers' answers
+    (a clearly named simulation), evaluate; then serve the API (--no-serve stops before).
+    """
     from steward.policy.config import load_policy
     from steward.simulation import demo as loop
     from steward.synth.service import TRUTH_FILE
