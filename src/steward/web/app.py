@@ -14,6 +14,7 @@ from steward.campaigns import api as campaigns_api
 from steward.campaigns.service import CampaignError
 from steward.channels import api as channels_api
 from steward.evaluation import api as evaluation_api
+from steward.events import api as events_api
 from steward.lake.engine import make_engine
 from steward.lake.service import Lake
 from steward.offers import api as offers_api
@@ -57,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(campaigns_api.router)
     app.include_router(channels_api.router)
     app.include_router(evaluation_api.router)
+    app.include_router(events_api.router)
     app.include_router(ops_api.router)
     app.add_exception_handler(RuleError, _rule_error)
     app.add_exception_handler(SegmentError, _unprocessable)
