@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import exists, func, insert, select
+from sqlalchemy.orm import Session
 
 from steward.auth.models import Role, User
 from steward.auth.service import DISTRICT, PROVINCE
 from steward.channels.orders import OrderCentre, order_for_contact
 from steward.channels.workorders import CallResult, OutboundTeam, WorkOrder, WorkOrderStatus
-from steward.contacts.models import Arm, ContactEvent, State
-from steward.contacts.service import CONTACT_FIELDS, append, follow_up
+from steward.contacts.models import ContactEvent, State
+from steward.contacts.service import CONTACT_FIELDS, append, follow_up, still_reserved
 from steward.db import utcnow
 from steward.offers.models import Channel
 
@@ -149,24 +149,9 @@ def queue_due_contacts(
 
 
 def _due_contacts(session: Session, day: date) -> list[dict[str, Any]]:
-    """The day's outbound target contacts whose latest state is ``reserved`` and that have
-    no work order: one query, in ledger order (first reserved, first served)."""
-    later = aliased(ContactEvent)
-    query = (
-        select(*(getattr(ContactEvent, f) for f in CONTACT_FIELDS))
-        .where(
-            ContactEvent.day == day,
-            ContactEvent.channel == Channel.OUTBOUND.value,
-            ContactEvent.arm == Arm.TARGET.value,
-            ContactEvent.state == State.RESERVED.value,
-            ~exists().where(
-                and_(later.contact_key == ContactEvent.contact_key, later.id > ContactEvent.id)
-            ),
-            ~exists().where(WorkOrder.contact_key == ContactEvent.contact_key),
-        )
-        .order_by(ContactEvent.id)
-    )
-    return [dict(row) for row in session.execute(query).mappings()]
+    """The day's reserved outbound contacts that have no work order yet."""
+    queued = exists().where(WorkOrder.contact_key == ContactEvent.contact_key)
+    return still_reserved(session, day=day, channel=Channel.OUTBOUND.value, unless=queued)
 
 
 def _lookup(districts: Districts, msisdns: list[str]) -> Mapping[str, str]:

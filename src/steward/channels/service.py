@@ -25,8 +25,8 @@ from steward.channels.models import InboundSms
 from steward.channels.orders import OrderCentre, order_for_contact
 from steward.channels.replies import ReplyKind, parse_reply
 from steward.channels.sms import Receipt, SmsCentre
-from steward.contacts.models import Arm, ContactEvent, State
-from steward.contacts.service import CONTACT_FIELDS, append, follow_up
+from steward.contacts.models import ContactEvent, State
+from steward.contacts.service import CONTACT_FIELDS, append, follow_up, still_reserved
 from steward.db import utcnow
 from steward.offers.models import Channel, Offer
 from steward.offers.service import by_reply_code
@@ -82,7 +82,7 @@ def send_due_sms(
     cancelled, which gives their cap units back. Inside quiet hours (``now`` is the
     subscribers' local time) nothing is sent and the report says when sending may resume.
     """
-    due = _due(session, day)
+    due = still_reserved(session, day=day, channel=SMS)
     stopped = _stopped_campaigns(session, {c["campaign_id"] for c in due})
     cancelled = [
         _next(c, State.CANCELLED, stopped[c["campaign_id"]])
@@ -103,25 +103,6 @@ def send_due_sms(
     return SendReport(
         sent=sent, cancelled=len(cancelled) + len(blocked) + unsendable, waiting=0, resume_at=None
     )
-
-
-def _due(session: Session, day: date) -> list[dict[str, Any]]:
-    """The day's target SMS contacts whose latest state is ``reserved``: one query."""
-    later = aliased(ContactEvent)
-    query = (
-        select(*(getattr(ContactEvent, f) for f in CONTACT_FIELDS))
-        .where(
-            ContactEvent.day == day,
-            ContactEvent.channel == SMS,
-            ContactEvent.arm == Arm.TARGET.value,
-            ContactEvent.state == State.RESERVED.value,
-            ~exists().where(
-                later.contact_key == ContactEvent.contact_key, later.id > ContactEvent.id
-            ),
-        )
-        .order_by(ContactEvent.id)
-    )
-    return [dict(row) for row in session.execute(query).mappings()]
 
 
 def _stopped_campaigns(session: Session, ids: set[int | None]) -> dict[int | None, str]:

@@ -113,6 +113,25 @@ def states_of(session: Session, contact_key: str) -> list[str]:
     return list(session.scalars(query))
 
 
+def still_reserved(
+    session: Session, *, day: date, channel: str, unless: Any = None
+) -> list[dict[str, Any]]:
+    """The day's target contacts on ``channel`` whose latest state is ``reserved`` — what a
+    channel has still to take — in ledger order (first reserved, first served). ``unless``
+    is an extra condition on ``ContactEvent`` that leaves a contact out."""
+    later = aliased(ContactEvent)
+    query = select(*(getattr(ContactEvent, f) for f in CONTACT_FIELDS)).where(
+        ContactEvent.day == day,
+        ContactEvent.channel == channel,
+        ContactEvent.arm == Arm.TARGET.value,
+        ContactEvent.state == State.RESERVED.value,
+        ~exists().where(later.contact_key == ContactEvent.contact_key, later.id > ContactEvent.id),
+    )
+    if unless is not None:
+        query = query.where(~unless)
+    return [dict(row) for row in session.execute(query.order_by(ContactEvent.id)).mappings()]
+
+
 def _released() -> Any:
     later = aliased(ContactEvent)
     return exists().where(

@@ -11,7 +11,6 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import select
@@ -178,20 +177,17 @@ def ledger_facts(
     if any(c.exclude_campaigns for c in campaigns):
         windows.append((REACHED, day - timedelta(days=EXCLUDED_CAMPAIGN_DAYS)))
     history = ledger.history(session, windows=windows, until=day, msisdn=msisdn)
+    opt_outs = opt_out_list(session, msisdn=msisdn)
+    return LedgerFacts(units=units, history=history, opt_outs=opt_outs)
+
+
+def opt_out_list(session: Session, *, msisdn: str | None = None) -> pa.Table:
+    """The opt-out list (msisdn, channel), of one subscriber when ``msisdn`` is given."""
     query = select(ChannelOptOut.msisdn, ChannelOptOut.channel)
     if msisdn is not None:
         query = query.where(ChannelOptOut.msisdn == msisdn)
     listed = session.execute(query).all()
-    opt_outs = pa.table(
+    return pa.table(
         {"msisdn": [r[0] for r in listed], "channel": [r[1] for r in listed]},
         schema=OPT_OUT_SCHEMA,
     )
-    return LedgerFacts(units=units, history=history, opt_outs=opt_outs)
-
-
-def outcome_counts(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, str], int]:
-    counts: dict[tuple[int, str], int] = {}
-    for row in rows:
-        key = (int(row["campaign_id"]), str(row["outcome"]))
-        counts[key] = counts.get(key, 0) + int(row.get("n", 1))
-    return counts

@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session
 from steward.contacts import service as ledger
 from steward.lake.service import Lake
 from steward.policy import dnd
-from steward.policy.arbitration import MARKETING, OPT_OUT_SCHEMA, period_start
+from steward.policy.arbitration import MARKETING, opt_out_list, period_start
 from steward.policy.config import Policy
-from steward.policy.models import ChannelOptOut
 from steward.rules import parse_rule, to_sql
 from steward.tags import service as tags
 from steward.tags.schemas import TagCatalogue
@@ -55,21 +54,11 @@ def recheck(
     )
     since = min(period_start(day, p) for p in policy.caps.periods.values())
     engine.register("handoff_units", ledger.holding_units(session, since=since, until=day))
-    engine.register("handoff_listed", _opt_outs(session))
+    engine.register("handoff_listed", opt_out_list(session))
     latest = tags.latest_snapshot(session, lake, day)
     profile = latest[1] if latest is not None else "(SELECT NULL::VARCHAR AS msisdn WHERE FALSE)"
     rows = engine.query(_query(catalogue, policy, day, profile, engine.dialect)).to_pylist()
     return {str(r["contact_key"]): f"{r['reason']} {AT_HANDOFF}" for r in rows}
-
-
-def _opt_outs(session: Session) -> pa.Table:
-    from sqlalchemy import select
-
-    listed = session.execute(select(ChannelOptOut.msisdn, ChannelOptOut.channel)).all()
-    return pa.table(
-        {"msisdn": [r[0] for r in listed], "channel": [r[1] for r in listed]},
-        schema=OPT_OUT_SCHEMA,
-    )
 
 
 def _query(catalogue: TagCatalogue, policy: Policy, day: date, profile: str, dialect: str) -> str:
