@@ -9,7 +9,7 @@ the segments over the day's profile snapshot, the ledger's facts; arbitrates in 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -66,8 +66,9 @@ class RunReport:
         }
 
 
-def running(session: Session, day: date) -> list[Campaign]:
-    """Campaigns that reach customers on ``day``: running, in their dates, in a wave if any."""
+def running(session: Session, day: date, *, triggered: bool = False) -> list[Campaign]:
+    """Campaigns that reach customers on ``day``: running, in their dates, in a wave if any;
+    the day's batch campaigns, or with ``triggered`` those that act on events."""
     query = (
         select(Campaign)
         .where(
@@ -77,7 +78,11 @@ def running(session: Session, day: date) -> list[Campaign]:
         )
         .order_by(Campaign.id)
     )
-    return [c for c in session.scalars(query) if wave_start(c, day) is not None]
+    return [
+        c
+        for c in session.scalars(query)
+        if wave_start(c, day) is not None and (c.trigger is not None) == triggered
+    ]
 
 
 def wave_start(campaign: Campaign, day: date) -> date | None:
@@ -92,6 +97,10 @@ def wave_start(campaign: Campaign, day: date) -> date | None:
 
 def campaign_spec(campaign: Campaign, day: date) -> CampaignSpec:
     start = wave_start(campaign, day)
+    if campaign.trigger is not None and start is not None:
+        # a triggered campaign's turn is a rolling window: it may act again after a while
+        repeat = timedelta(days=int(campaign.trigger["repeat_after_days"]) - 1)
+        start = max(start, day - repeat)
     return CampaignSpec(
         id=campaign.id,
         kind=campaign.kind,
@@ -133,7 +142,9 @@ def run_day(
     specs = [campaign_spec(c, day) for c in campaigns]
     offer_ids = sorted({o for c in campaigns for o in c.offer_ids})
     offers = {o.id: o for o in session.scalars(select(Offer).where(Offer.id.in_(offer_ids)))}
-    members = " UNION ALL ".join(_members(session, lake, catalogue, c, snapshot) for c in campaigns)
+    members = " UNION ALL ".join(
+        members_sql(session, lake, catalogue, c, snapshot) for c in campaigns
+    )
     facts = ledger_facts(session, day=day, policy=policy, campaigns=specs)
     arbiter = Arbiter(
         lake.engine,
@@ -151,11 +162,12 @@ def run_day(
     return report
 
 
-def _members(
+def members_sql(
     session: Session, lake: Lake, catalogue: TagCatalogue, campaign: Campaign, snapshot: str
 ) -> str:
-    """The campaign's members: the union of its segments, inside its district."""
-    parts = []
+    """The campaign's members: the union of its segments (everyone for a triggered campaign
+    without one), inside its district."""
+    parts = [] if campaign.segment_ids else [f"(SELECT msisdn FROM {snapshot})"]
     for segment_id in campaign.segment_ids:
         segment = segments.get(session, segment_id)
         if segment is None:
@@ -308,7 +320,9 @@ def _member_of(
     snapshot: str,
     msisdn: str,
 ) -> list[int]:
-    union = " UNION ALL ".join(_members(session, lake, catalogue, c, snapshot) for c in campaigns)
+    union = " UNION ALL ".join(
+        members_sql(session, lake, catalogue, c, snapshot) for c in campaigns
+    )
     query = f"SELECT DISTINCT campaign_id FROM ({union}) WHERE msisdn = ? ORDER BY 1"
     return [int(r["campaign_id"]) for r in lake.engine.query(query, [msisdn]).to_pylist()]
 

@@ -64,6 +64,8 @@ class Campaign(Base):
     # contacts this one skips (R-POL-5)
     dnd_include: Mapped[list[str]] = mapped_column(JSON, default=list)
     exclude_campaigns: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # a triggered campaign acts on events, not in the day's batch run (R-EVT-1)
+    trigger: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

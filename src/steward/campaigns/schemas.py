@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -48,12 +48,39 @@ class SuccessRule(BaseModel):
     within_days: int = Field(default=7, ge=1, le=90)
 
 
+class Trigger(BaseModel):
+    """What makes a triggered campaign act (R-EVT-1): an event type, a condition over the
+    event's parameters (``event_<name>``) and the subscriber's tags, and when to reach out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")
+    condition: str = Field(default="", max_length=4000)
+    delay_minutes: int = Field(default=0, ge=0, le=1440)
+    # the hours the contact may be due in; a due time outside moves to the next window
+    window_start: time | None = None
+    window_end: time | None = None
+    # an event decided later than this after it happened is too late to act on
+    respond_within_minutes: int = Field(default=1440, ge=1, le=10080)
+    # a subscriber contacted by the campaign waits this long before it may act again
+    repeat_after_days: int = Field(default=30, ge=1, le=365)
+
+    @model_validator(mode="after")
+    def _window(self) -> Trigger:
+        if (self.window_start is None) != (self.window_end is None):
+            raise ValueError("window_start and window_end go together")
+        if self.window_start is not None and self.window_start == self.window_end:
+            raise ValueError("the window is empty: window_start equals window_end")
+        return self
+
+
 class CampaignCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=128)
     kind: CampaignKind
-    segment_ids: list[int] = Field(min_length=1)
+    # members; a triggered campaign may have none: then every subscriber of its district
+    segment_ids: list[int] = Field(default_factory=list)
     offer_ids: list[int] = Field(min_length=1)
     channels: list[Channel] = Field(min_length=1)
     waves: list[Wave] = Field(default_factory=list)
@@ -67,9 +94,12 @@ class CampaignCreate(BaseModel):
     district: str | None = None
     dnd_include: list[str] = Field(default_factory=list, max_length=20)
     exclude_campaigns: list[int] = Field(default_factory=list, max_length=50)
+    trigger: Trigger | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> CampaignCreate:
+        if not self.segment_ids and self.trigger is None:
+            raise ValueError("a campaign needs a segment, or a trigger")
         if self.end_date < self.start_date:
             raise ValueError("end_date lies before start_date")
         if len(set(self.channels)) != len(self.channels):
@@ -122,6 +152,7 @@ class CampaignRead(BaseModel):
     copied_from: int | None
     dnd_include: list[str]
     exclude_campaigns: list[int]
+    trigger: dict[str, Any] | None
     created_at: datetime
 
 

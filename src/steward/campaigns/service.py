@@ -24,8 +24,11 @@ from steward.campaigns.models import (
     Transition,
 )
 from steward.campaigns.schemas import CampaignCreate
+from steward.events.library import load_library
+from steward.events.triggers import TriggerError, check_condition
 from steward.offers.service import get as get_offer
 from steward.segments.service import get as get_segment
+from steward.tags.service import load_catalogue
 
 # to-status -> (allowed from-statuses, roles that may do it)
 MOVES: dict[Status, tuple[frozenset[Status], frozenset[Role]]] = {
@@ -110,6 +113,12 @@ def _check_references(session: Session, campaign_in: CampaignCreate) -> None:
             missing.append(f"active offer {offer_id}")
     if missing:
         raise CampaignError("no " + ", no ".join(missing))
+    trigger = campaign_in.trigger
+    if trigger is not None:
+        try:
+            check_condition(load_library(), load_catalogue(), trigger.event, trigger.condition)
+        except TriggerError as exc:
+            raise CampaignError(str(exc)) from None
 
 
 def within(district: str, scope: str) -> bool:

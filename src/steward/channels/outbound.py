@@ -109,7 +109,7 @@ def queue_due_contacts(
     are cancelled in the ledger; contacts without a district or a team stay reserved and
     are reported, so a later run can queue them once a team covers them.
     """
-    contacts = _due_contacts(session, day)
+    contacts = _due_contacts(session, day, now)
     if not contacts:
         return QueueReport()
     blocked = recheck(contacts) if recheck is not None else {}
@@ -148,10 +148,10 @@ def queue_due_contacts(
     )
 
 
-def _due_contacts(session: Session, day: date) -> list[dict[str, Any]]:
-    """The day's reserved outbound contacts that have no work order yet."""
+def _due_contacts(session: Session, day: date, now: datetime) -> list[dict[str, Any]]:
+    """The day's reserved outbound contacts, due by ``now``, that have no work order yet."""
     queued = exists().where(WorkOrder.contact_key == ContactEvent.contact_key)
-    return still_reserved(session, day=day, channel=Channel.OUTBOUND.value, unless=queued)
+    return still_reserved(session, day=day, channel=Channel.OUTBOUND.value, unless=queued, now=now)
 
 
 def _lookup(districts: Districts, msisdns: list[str]) -> Mapping[str, str]:

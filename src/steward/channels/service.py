@@ -82,7 +82,7 @@ def send_due_sms(
     cancelled, which gives their cap units back. Inside quiet hours (``now`` is the
     subscribers' local time) nothing is sent and the report says when sending may resume.
     """
-    due = still_reserved(session, day=day, channel=SMS)
+    due = still_reserved(session, day=day, channel=SMS, now=now)
     stopped = _stopped_campaigns(session, {c["campaign_id"] for c in due})
     cancelled = [
         _next(c, State.CANCELLED, stopped[c["campaign_id"]])

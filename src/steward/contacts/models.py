@@ -64,3 +64,5 @@ class ContactEvent(Base):
     arm: Mapped[str] = mapped_column(String(8), default=Arm.TARGET.value)
     detail: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(32))  # the run, adapter or file that wrote it
+    # a reserved contact is not handed to its channel before this (a trigger's delay or window)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,13 +7,13 @@ the batch paths work on columns, never on ORM objects.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Select, and_, exists, false, insert, or_, select
+from sqlalchemy import Select, and_, exists, false, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from steward.contacts.models import RELEASING, Arm, ContactEvent, State
@@ -73,7 +73,7 @@ def append(session: Session, events: Iterable[Mapping[str, Any]]) -> int:
 
 
 def _checked(event: Mapping[str, Any], at: Any) -> dict[str, Any]:
-    row = {"at": at, "arm": Arm.TARGET.value, "detail": None} | dict(event)
+    row = {"at": at, "arm": Arm.TARGET.value, "detail": None, "due_at": None} | dict(event)
     missing = [f for f in (*CONTACT_FIELDS, "state", "source") if f not in row]
     if missing:
         raise LedgerError(f"contact {row.get('contact_key')!r}: missing {missing}")
@@ -114,11 +114,17 @@ def states_of(session: Session, contact_key: str) -> list[str]:
 
 
 def still_reserved(
-    session: Session, *, day: date, channel: str, unless: Any = None
+    session: Session,
+    *,
+    day: date,
+    channel: str,
+    unless: Any = None,
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """The day's target contacts on ``channel`` whose latest state is ``reserved`` — what a
     channel has still to take — in ledger order (first reserved, first served). ``unless``
-    is an extra condition on ``ContactEvent`` that leaves a contact out."""
+    is an extra condition on ``ContactEvent`` that leaves a contact out; with ``now``, a
+    contact due later (a trigger's delay or window) waits."""
     later = aliased(ContactEvent)
     query = select(*(getattr(ContactEvent, f) for f in CONTACT_FIELDS)).where(
         ContactEvent.day == day,
@@ -129,6 +135,8 @@ def still_reserved(
     )
     if unless is not None:
         query = query.where(~unless)
+    if now is not None:
+        query = query.where(or_(ContactEvent.due_at.is_(None), ContactEvent.due_at <= now))
     return [dict(row) for row in session.execute(query.order_by(ContactEvent.id)).mappings()]
 
 
@@ -140,6 +148,17 @@ def _released() -> Any:
             later.state.in_([s.value for s in RELEASING]),
         )
     )
+
+
+def units_on(session: Session, *, day: date, channel: str) -> int:
+    """How many contacts hold a unit of ``channel``'s capacity on ``day``."""
+    query = select(func.count()).where(
+        ContactEvent.day == day,
+        ContactEvent.channel == channel,
+        ContactEvent.state == State.RESERVED.value,
+        ~_released(),
+    )
+    return int(session.scalar(query) or 0)
 
 
 def holding_units(

@@ -49,9 +49,9 @@ def accept(session: Session, library: EventLibrary, raws: Sequence[Any]) -> Acce
     for event in events:
         stored = known.get(event.id)
         if stored is None:
-            fresh.append(_row(event))
-            known[event.id] = _row(event)
-        elif stored != _row(event):
+            fresh.append(inbox_row(event))
+            known[event.id] = inbox_row(event)
+        elif stored != inbox_row(event):
             problems.append(_conflict(events.index(event), event.id))
     if problems:
         raise BatchError(problems)
@@ -78,7 +78,7 @@ def _known(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
     return {r.event_id: _stored(r) for r in rows}
 
 
-def _row(event: Event) -> dict[str, Any]:
+def inbox_row(event: Event) -> dict[str, Any]:
     return {
         "event_id": event.id,
         "type": event.type,

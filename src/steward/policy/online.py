@@ -7,6 +7,7 @@ property test can hold the set-based batch to it, and the online decisions reuse
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -88,10 +89,19 @@ class Referee:
             (n, to_python(parse_rule(r, types))) for n, r in policy.caps.classes.items()
         ]
         self.opt_out = [d for d in policy.dnd if d.per_channel]
+        self._read(facts)
+
+    def _read(self, facts: LedgerFacts) -> None:
         self.units = facts.units.to_pylist()
         self.history = _by_msisdn(facts.history.to_pylist())
         self.units_by_msisdn = _by_msisdn(self.units)
         self.listed = {(r["msisdn"], r["channel"]) for r in facts.opt_outs.to_pylist()}
+
+    def with_facts(self, facts: LedgerFacts) -> Referee:
+        """The same compiled rules over other ledger facts (online: one subscriber's, now)."""
+        judged = copy.copy(self)
+        judged._read(facts)
+        return judged
 
     def candidates(
         self, msisdn: str, profile: Profile, campaign_ids: Iterable[int]
@@ -281,11 +291,11 @@ def arbitrate(
         for ch, cap in referee.policy.capacity.items()
     }
     for winner in winners:
-        _allocate(winner, remaining)
+        allocate(winner, remaining)
     return _plan(judged), judged
 
 
-def _allocate(winner: Candidate, remaining: dict[Channel, int]) -> None:
+def allocate(winner: Candidate, remaining: dict[Channel, int]) -> None:
     """The winner's first channel with room; then the control draw of its campaign: a drawn
     winner keeps its place (the unit of capacity counts) but is held back, so target and
     control differ by the contact alone."""

@@ -1,0 +1,200 @@
+"""The online decision for one event: which triggers match, then the batch loop's own rules.
+
+``Triggers`` compiles the day's running triggered campaigns once: each condition to Python by
+the rule language, each campaign's members (its segments over the snapshot, in its district)
+to a sorted array of numbers. ``decide`` is pure — the ledger's facts and the channels' room
+come in as functions — so the same code runs in the worker, in the tests and in the benchmark.
+The judging is ``policy.online.Referee``'s, the reference the batch run is held to, so an event
+and the day's batch decide alike (docs/arbitration.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from steward.contacts.models import Arm
+from steward.events.library import Event
+from steward.offers.models import Channel
+from steward.policy import online
+from steward.policy.arbitration import HELD_BACK, PLANNED, CampaignSpec, LedgerFacts, stage
+from steward.rules.to_python import Evaluator
+
+LATE = "trigger.late"
+NOT_MEMBER = "segment.not_member"
+CONDITION = "trigger.condition"
+NONE_MATCHED = "trigger.none_matched"
+NOT_IN_SNAPSHOT = "not.in_snapshot"
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A running triggered campaign, compiled for the day."""
+
+    spec: CampaignSpec
+    name: str
+    event: str
+    condition: Evaluator | None  # None: every event of the type
+    members: npt.NDArray[np.int64]  # sorted numbers
+    delay: timedelta
+    window: tuple[time, time] | None
+    respond_within: timedelta
+
+    def member(self, msisdn: str) -> bool:
+        key = int(msisdn)
+        at = int(np.searchsorted(self.members, key))
+        return at < len(self.members) and int(self.members[at]) == key
+
+    def due(self, at: datetime) -> datetime:
+        """When the contact may go out: after the delay, inside the window."""
+        due = at + self.delay
+        if self.window is None:
+            return due
+        start, end = self.window
+        clock = due.time()
+        inside = start <= clock < end if start < end else (clock >= start or clock < end)
+        if inside:
+            return due
+        day = due.date() if clock < start else due.date() + timedelta(days=1)
+        return datetime.combine(day, start, tzinfo=due.tzinfo)
+
+
+@dataclass
+class Triggers:
+    """Who listens to which event on ``day``, with the referee their candidates face."""
+
+    day: date
+    referee: online.Referee
+    listeners: dict[str, list[Listener]] = field(default_factory=dict)  # event type -> ...
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.listeners.values())
+
+
+@dataclass
+class Decision:
+    event: Event
+    outcome: str
+    explanation: dict[str, Any]
+    winner: online.Candidate | None = None
+    due_at: datetime | None = None
+
+    @property
+    def contacts(self) -> bool:
+        return self.outcome in (PLANNED, HELD_BACK)
+
+    def contact_key(self) -> str | None:
+        if self.winner is None or self.due_at is None:
+            return None
+        return f"{self.due_at:%Y%m%d}-c{self.winner.campaign.id}-{self.event.msisdn}"
+
+
+Facts = Callable[[Sequence[CampaignSpec]], LedgerFacts]
+Room = Callable[[Channel], int]  # capacity left today on a channel with a capacity
+
+
+def decide(
+    triggers: Triggers,
+    event: Event,
+    profile: Mapping[str, Any] | None,
+    *,
+    now: datetime,
+    facts: Facts,
+    room: Room,
+) -> Decision | None:
+    """The decision for ``event`` (None when no running campaign listens to its type)."""
+    listeners = triggers.listeners.get(event.type)
+    if not listeners:
+        return None
+    if profile is None:
+        return Decision(event, NOT_IN_SNAPSHOT, {"triggers": []})
+    heard = [(listener, _why_not(listener, event, profile, now)) for listener in listeners]
+    explanation: dict[str, Any] = {
+        "triggers": [
+            {"campaign_id": t.spec.id, "name": t.name, "matched": why is None, "reason": why}
+            for t, why in heard
+        ]
+    }
+    matched = {t.spec.id: t for t, why in heard if why is None}
+    if not matched:
+        return Decision(event, NONE_MATCHED, explanation)
+    specs = [t.spec for t in matched.values()]
+    referee = triggers.referee.with_facts(facts(specs))
+    judged = referee.candidates(event.msisdn, profile, list(matched))
+    explanation["candidates"] = [_candidate(c) for c in judged]
+    winner = min((c for c in judged if c.outcome is None), key=online.Candidate.order, default=None)
+    if winner is None:
+        best = min(judged, key=lambda c: (stage(str(c.outcome)), -c.score, c.offer.id))
+        return Decision(event, str(best.outcome), explanation)
+    offered = winner.channels
+    remaining = {ch: room(ch) for ch in offered if ch in triggers.referee.policy.capacity}
+    online.allocate(winner, remaining)
+    explanation["winner"] = _candidate(winner)
+    explanation["channel"] = _channel_reason(winner, offered)
+    if winner.outcome not in (PLANNED, HELD_BACK):
+        return Decision(event, str(winner.outcome), explanation)
+    due = matched[winner.campaign.id].due(max(event.at, now))
+    explanation["due_at"] = due.isoformat()
+    return Decision(event, str(winner.outcome), explanation, winner, due)
+
+
+def _why_not(
+    listener: Listener, event: Event, profile: Mapping[str, Any], now: datetime
+) -> str | None:
+    if now - event.at > listener.respond_within:
+        return LATE
+    if not listener.member(event.msisdn):
+        return NOT_MEMBER
+    if listener.condition is not None and listener.condition(profile) is not True:
+        return CONDITION
+    return None
+
+
+def _candidate(candidate: online.Candidate) -> dict[str, Any]:
+    return {
+        "campaign_id": candidate.campaign.id,
+        "offer_id": candidate.offer.id,
+        "score": candidate.score,
+        "outcome": candidate.outcome or "eligible",
+        "channels": [c.value for c in candidate.channels],
+    }
+
+
+def _channel_reason(winner: online.Candidate, offered: tuple[Channel, ...]) -> str:
+    chosen = winner.channels[0].value if winner.channels else None
+    order = ", ".join(c.value for c in winner.campaign.channels)
+    usable = ", ".join(c.value for c in offered)
+    if winner.outcome == HELD_BACK:
+        return f"{chosen}: first with room of the usable ({usable}); held back as control"
+    if chosen is None or winner.outcome != PLANNED:
+        return f"no usable channel had room today (campaign's order: {order})"
+    return f"{chosen}: first with room among the usable channels ({usable}) in the order {order}"
+
+
+def ledger_row(decision: Decision, *, category: str, group: str | None) -> dict[str, Any]:
+    """The contact the decision makes, as the ledger's first state of it."""
+    winner = decision.winner
+    assert winner is not None
+    assert decision.due_at is not None
+    held = decision.outcome == HELD_BACK
+    return {
+        "contact_key": decision.contact_key(),
+        "state": "held_back" if held else "reserved",
+        "day": decision.due_at.date(),
+        "msisdn": decision.event.msisdn,
+        "campaign_id": winner.campaign.id,
+        "kind": winner.campaign.kind,
+        "offer_id": winner.offer.id,
+        "category": category,
+        "exclusion_group": group,
+        "channel": winner.channels[0].value,
+        "arm": Arm.CONTROL.value if held else Arm.TARGET.value,
+        "detail": f"event {decision.event.id}"[:200],
+        "source": f"event {decision.event.type}"[:32],
+        "due_at": decision.due_at,
+    }

@@ -1,0 +1,272 @@
+"""Decide a batch of events against the operational store, exactly once in effect.
+
+One transaction a batch: lock the batch's subscribers (PostgreSQL advisory locks, so two
+workers never judge one subscriber at once even while a crashed worker's entries are being
+reclaimed), skip the events already processed, decide the rest in order, append their
+contacts to the ledger with their decisions, and mark every event processed. The broker is
+acknowledged only after the commit: a crash before it redelivers, and the redelivery finds
+the events processed and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.orm import Session
+
+from steward.campaigns.batch import campaign_spec, members_sql, offer_spec, running
+from steward.campaigns.models import Campaign
+from steward.campaigns.schemas import Trigger
+from steward.contacts import service as ledger
+from steward.events.library import Event, EventLibrary
+from steward.events.models import EventDecision, EventInbox, WatchEntry
+from steward.events.service import inbox_row
+from steward.events.triggers import check_condition
+from steward.lake.service import Lake
+from steward.offers.models import Channel, Offer
+from steward.policy import online
+from steward.policy.arbitration import CampaignSpec, LedgerFacts, ledger_facts
+from steward.policy.config import Policy
+from steward.realtime.decide import Decision, Listener, Triggers, decide, ledger_row
+from steward.realtime.profile import OnlineProfile
+from steward.rules import to_python
+from steward.tags.schemas import TagCatalogue
+
+PROCESSED = "processed"
+# Events that put a subscriber on the high-usage watch list (R-EVT-4), with the figure read.
+WATCHED = {
+    "high_realtime_charges": "charges",
+    "monthly_bill_high": "amount",
+    "international_roaming": None,
+    "data_quota_100": "used_mb",
+}
+
+
+def load_triggers(
+    session: Session,
+    lake: Lake,
+    catalogue: TagCatalogue,
+    policy: Policy,
+    library: EventLibrary,
+    *,
+    day: date,
+    snapshot: str,
+) -> Triggers:
+    """The day's running triggered campaigns, compiled against the snapshot."""
+    campaigns = running(session, day, triggered=True)
+    specs = {c.id: campaign_spec(c, day) for c in campaigns}
+    offer_ids = sorted({o for c in campaigns for o in c.offer_ids})
+    offers = session.scalars(select(Offer).where(Offer.id.in_(offer_ids))).all()
+    referee = online.Referee(
+        day=day,
+        policy=policy,
+        catalogue=catalogue,
+        campaigns=specs.values(),
+        offers=[offer_spec(o) for o in offers],
+        facts=LedgerFacts(units=pa.table({}), history=pa.table({})),
+    )
+    triggers = Triggers(day=day, referee=referee)
+    for campaign in campaigns:
+        listener = _listener(
+            session, lake, catalogue, library, campaign, specs[campaign.id], snapshot
+        )
+        triggers.listeners.setdefault(listener.event, []).append(listener)
+    return triggers
+
+
+def _listener(
+    session: Session,
+    lake: Lake,
+    catalogue: TagCatalogue,
+    library: EventLibrary,
+    campaign: Campaign,
+    spec: CampaignSpec,
+    snapshot: str,
+) -> Listener:
+    trigger = Trigger.model_validate(campaign.trigger)
+    rule = check_condition(library, catalogue, trigger.event, trigger.condition)
+    members = lake.engine.query(
+        f"SELECT DISTINCT CAST(msisdn AS BIGINT) AS k "
+        f"FROM ({members_sql(session, lake, catalogue, campaign, snapshot)}) ORDER BY 1"
+    )
+    window = None
+    if trigger.window_start is not None and trigger.window_end is not None:
+        window = (trigger.window_start, trigger.window_end)
+    return Listener(
+        spec=spec,
+        name=campaign.name,
+        event=trigger.event,
+        condition=None if rule is None else to_python(rule),
+        members=members["k"].to_numpy(zero_copy_only=False).astype(np.int64),
+        delay=timedelta(minutes=trigger.delay_minutes),
+        window=window,
+        respond_within=timedelta(minutes=trigger.respond_within_minutes),
+    )
+
+
+@dataclass
+class Runtime:
+    """What a worker holds between batches: the online profile and the compiled triggers."""
+
+    profile: OnlineProfile
+    triggers: Triggers
+    policy: Policy
+    offers: dict[int, Offer]
+
+
+@dataclass
+class BatchReport:
+    events: int = 0
+    duplicates: int = 0
+    decided: int = 0
+    contacts: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    channels: dict[str, int] = field(default_factory=dict)  # contacts by channel
+
+
+def handle(
+    session: Session, runtime: Runtime, events: Sequence[Event], *, now: datetime
+) -> BatchReport:
+    """Decide ``events`` in order inside the caller's transaction (the caller commits)."""
+    report = BatchReport(events=len(events))
+    _lock(session, sorted({e.msisdn for e in events}))
+    status = _status(session, [e.id for e in events])
+    fresh: list[Event] = []
+    for event in events:
+        if status.get(event.id) == PROCESSED or event.id in {e.id for e in fresh}:
+            report.duplicates += 1
+        else:
+            fresh.append(event)
+
+    def room(channel: Channel) -> int:
+        return _room(session, runtime, channel)
+
+    for event in fresh:
+        runtime.profile.apply(event)
+
+        def facts(specs: Sequence[CampaignSpec], msisdn: str = event.msisdn) -> LedgerFacts:
+            return _facts(session, runtime, specs, msisdn)
+
+        view = runtime.profile.view(event.msisdn, event)
+        decision = decide(runtime.triggers, event, view, now=now, facts=facts, room=room)
+        _watch(session, runtime, event)
+        if decision is not None:
+            report.decided += 1
+            report.outcomes[decision.outcome] = report.outcomes.get(decision.outcome, 0) + 1
+            if _record(session, runtime, decision, now) and decision.winner is not None:
+                report.contacts += 1
+                channel = decision.winner.channels[0].value
+                report.channels[channel] = report.channels.get(channel, 0) + 1
+    _mark_processed(session, fresh, status, now)
+    return report
+
+
+def _lock(session: Session, msisdns: list[str]) -> None:
+    """One subscriber is judged by one transaction at a time (PostgreSQL; SQLite writes
+    one transaction at a time anyway)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for msisdn in msisdns:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(msisdn)})
+
+
+def _lock_key(name: str) -> int:
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _status(session: Session, ids: list[str]) -> dict[str, str]:
+    query = select(EventInbox.event_id, EventInbox.status).where(EventInbox.event_id.in_(ids))
+    return {row.event_id: row.status for row in session.execute(query)}
+
+
+def _facts(
+    session: Session, runtime: Runtime, specs: Sequence[CampaignSpec], msisdn: str
+) -> LedgerFacts:
+    day = runtime.triggers.day
+    return ledger_facts(session, day=day, policy=runtime.policy, campaigns=specs, msisdn=msisdn)
+
+
+def _room(session: Session, runtime: Runtime, channel: Channel) -> int:
+    """Capacity left today; the channel's lock makes the count and the take one step."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = _lock_key(f"capacity:{channel.value}")
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    day = runtime.triggers.day
+    used = ledger.units_on(session, day=day, channel=channel.value)
+    return max(runtime.policy.capacity[channel] - used, 0)
+
+
+def _record(session: Session, runtime: Runtime, decision: Decision, now: datetime) -> int:
+    contacts = 0
+    winner = decision.winner
+    if decision.contacts and winner is not None:
+        offer = runtime.offers[winner.offer.id]
+        row = ledger_row(decision, category=offer.category, group=offer.exclusion_group)
+        ledger.append(session, [row])
+        contacts = 1
+    event = decision.event
+    session.add(
+        EventDecision(
+            event_id=event.id,
+            msisdn=event.msisdn,
+            event_type=event.type,
+            event_at=event.at,
+            decided_at=now,
+            outcome=decision.outcome[:48],
+            campaign_id=None if winner is None else winner.campaign.id,
+            offer_id=None if winner is None else winner.offer.id,
+            channel=None if winner is None else winner.channels[0].value,
+            contact_key=decision.contact_key(),
+            explanation=decision.explanation,
+        )
+    )
+    return contacts
+
+
+def _watch(session: Session, runtime: Runtime, event: Event) -> None:
+    if event.type not in WATCHED:
+        return
+    figure_param = WATCHED[event.type]
+    view = runtime.profile.view(event.msisdn)
+    city = view.get("city") if view is not None else None
+    county = view.get("county") if view is not None else None
+    district = "/".join(str(p) for p in (city, county) if p) or "unknown"
+    figure = event.params.get(figure_param) if figure_param else None
+    session.add(
+        WatchEntry(
+            msisdn=event.msisdn,
+            reason=event.type,
+            district=district,
+            event_id=event.id,
+            figure=float(figure) if isinstance(figure, int | float) else None,
+            opened_at=event.at,
+            status="open",
+        )
+    )
+
+
+def _mark_processed(
+    session: Session, events: list[Event], status: dict[str, str], now: datetime
+) -> None:
+    known = [e.id for e in events if e.id in status]
+    if known:
+        session.execute(
+            update(EventInbox)
+            .where(EventInbox.event_id.in_(known))
+            .values(status=PROCESSED, processed_at=now)
+        )
+    arrived = [_inbox_row(e, now) for e in events if e.id not in status]
+    if arrived:  # came straight from the broker, not through POST /events
+        session.execute(insert(EventInbox), arrived)
+
+
+def _inbox_row(event: Event, now: datetime) -> dict[str, Any]:
+    return inbox_row(event) | {"received_at": now, "status": PROCESSED, "processed_at": now}

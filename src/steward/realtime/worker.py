@@ -1,0 +1,225 @@
+"""The event workers: take events from the bus, decide them, commit, then acknowledge.
+
+``Decider`` is a process's decision state (the online profile and the compiled triggers),
+shared by its worker threads and rebuilt when the day turns, a campaign changes state or a
+newer snapshot lands. ``work`` is one worker's loop over its partitions; ``relay`` hands the
+inbox's accepted events to the bus (a transactional outbox: the inbox is the record, the bus
+is the delivery, and a redelivery decides nothing twice).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from steward.campaigns.models import Transition
+from steward.db import utcnow
+from steward.events import metrics
+from steward.events.bus import Bus, Delivery
+from steward.events.library import Event, EventError, EventLibrary, validate_event
+from steward.events.models import EventInbox
+from steward.lake.service import Lake
+from steward.offers.models import Offer
+from steward.policy.config import Policy
+from steward.realtime.profile import OnlineProfile
+from steward.realtime.service import BatchReport, Runtime, handle, load_triggers
+from steward.tags.schemas import TagCatalogue
+from steward.tags.service import latest_snapshot
+
+log = logging.getLogger("steward.realtime")
+Transaction = Callable[[], AbstractContextManager[Session]]
+Clock = Callable[[], datetime]
+REFRESH_S = 30.0  # how often a worker looks for changed campaigns or a newer snapshot
+
+
+class NoSnapshotError(RuntimeError):
+    """Nothing to decide on yet: no profile snapshot in the lake."""
+
+
+class Decider:
+    """One process's decision state, shared by its worker threads."""
+
+    def __init__(
+        self,
+        *,
+        transaction: Transaction,
+        lake: Lake,
+        catalogue: TagCatalogue,
+        policy: Policy,
+        library: EventLibrary,
+        quarantine: Path,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.transaction = transaction
+        self.lake = lake
+        self.catalogue = catalogue
+        self.policy = policy
+        self.library = library
+        self.quarantine = quarantine
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._runtime: Runtime | None = None
+        self._signature: tuple[Any, ...] | None = None
+        self._looked_at = 0.0
+
+    def runtime(self) -> Runtime:
+        """The current runtime, rebuilt when what it was built from has changed."""
+        with self._lock:
+            if self._runtime is None or time.monotonic() - self._looked_at > REFRESH_S:
+                self._looked_at = time.monotonic()
+                with self.transaction() as session:
+                    signature = self._signature_of(session)
+                    if signature != self._signature or self._runtime is None:
+                        self._runtime = self._build(session, signature[0])
+                        self._signature = signature
+            return self._runtime
+
+    def _signature_of(self, session: Session) -> tuple[Any, ...]:
+        day = self.clock().date()
+        latest = latest_snapshot(session, self.lake, day)
+        moves = session.scalar(select(func.max(Transition.id)))
+        return (day, None if latest is None else latest[0], moves)
+
+    def _build(self, session: Session, day: date) -> Runtime:
+        latest = latest_snapshot(session, self.lake, day)
+        if latest is None:
+            raise NoSnapshotError("no profile snapshot: run steward tags refresh (or steward demo)")
+        as_of, snapshot = latest
+        previous = self._runtime
+        if previous is not None and previous.profile.as_of == as_of:
+            profile = previous.profile  # keep what events changed since the snapshot
+        else:
+            profile = OnlineProfile(self.lake.engine.query(f"SELECT * FROM {snapshot}"), as_of)
+        triggers = load_triggers(
+            session,
+            self.lake,
+            self.catalogue,
+            self.policy,
+            self.library,
+            day=day,
+            snapshot=snapshot,
+        )
+        offers = {o.id: o for o in session.scalars(select(Offer))}
+        for offer in offers.values():
+            session.expunge(offer)
+        log.info(
+            "decider ready: snapshot %s, %d subscribers, %d triggers",
+            as_of,
+            len(profile),
+            triggers.count(),
+        )
+        return Runtime(profile=profile, triggers=triggers, policy=self.policy, offers=offers)
+
+    def handle(self, payloads: Sequence[dict[str, Any]]) -> BatchReport:
+        """Check, decide and commit a batch; a malformed event goes to quarantine."""
+        events = self._checked(payloads)
+        runtime = self.runtime()
+        started = time.perf_counter()
+        with self.transaction() as session:
+            report = handle(session, runtime, events, now=self.clock())
+        committed = self.clock()
+        metrics.DECISION_SECONDS.observe(time.perf_counter() - started)
+        _count(report, events, committed)
+        return report
+
+    def _checked(self, payloads: Sequence[dict[str, Any]]) -> list[Event]:
+        events: list[Event] = []
+        for payload in payloads:
+            try:
+                events.append(validate_event(self.library, payload))
+            except EventError as exc:
+                self._quarantine(payload, exc.problems)
+        return events
+
+    def _quarantine(self, payload: Any, problems: list[dict[str, str]]) -> None:
+        metrics.EVENTS_REJECTED.labels("worker").inc()
+        self.quarantine.mkdir(parents=True, exist_ok=True)
+        path = self.quarantine / f"events-{self.clock():%Y%m%d}.jsonl"
+        line = {"at": self.clock().isoformat(), "event": payload, "problems": problems}
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+        log.warning("event quarantined: %s", problems)
+
+
+def _count(report: BatchReport, events: Sequence[Event], committed: datetime) -> None:
+    metrics.EVENTS_DUPLICATE.inc(report.duplicates)
+    for outcome, n in report.outcomes.items():
+        metrics.DECISIONS.labels(outcome).inc(n)
+    for channel, n in report.channels.items():
+        metrics.CONTACTS.labels(channel).inc(n)
+    for event in events:
+        metrics.EVENT_LAG_SECONDS.observe(max((committed - event.at).total_seconds(), 0.0))
+
+
+def work(
+    bus: Bus,
+    decider: Decider,
+    *,
+    consumer: str,
+    partitions: Sequence[int],
+    stop: threading.Event,
+    batch: int = 500,
+    block_ms: int = 200,
+    reclaim_idle_ms: int = 10_000,
+) -> None:
+    """One worker's loop: reclaim what a crashed worker left, take, decide, commit, ack."""
+    last_reclaim = 0.0
+    while not stop.is_set():
+        deliveries: list[Delivery] = []
+        if time.monotonic() - last_reclaim > reclaim_idle_ms / 1000:
+            last_reclaim = time.monotonic()
+            deliveries = bus.reclaim(consumer, partitions, idle_ms=reclaim_idle_ms, count=batch)
+        if not deliveries:
+            deliveries = bus.consume(consumer, partitions, count=batch, block_ms=block_ms)
+        if deliveries:
+            decider.handle([d.payload for d in deliveries])
+            bus.ack(deliveries)
+
+
+def relay(transaction: Transaction, bus: Bus, *, after: int, limit: int = 1_000) -> int:
+    """Publish the inbox's accepted events after id ``after``; returns the last id sent."""
+    with transaction() as session:
+        rows = session.scalars(
+            select(EventInbox)
+            .where(EventInbox.status == "accepted", EventInbox.id > after)
+            .order_by(EventInbox.id)
+            .limit(limit)
+        ).all()
+        payloads = [_payload(r) for r in rows]
+        last = rows[-1].id if rows else after
+    if payloads:
+        bus.publish(payloads)
+    return last
+
+
+def _payload(row: EventInbox) -> dict[str, Any]:
+    at = row.at if row.at.tzinfo is not None else row.at.replace(tzinfo=UTC)
+    return {
+        "id": row.event_id,
+        "type": row.type,
+        "msisdn": row.msisdn,
+        "at": at.isoformat(),
+        "params": row.params,
+    }
+
+
+def relay_loop(
+    transaction: Transaction, bus: Bus, *, stop: threading.Event, every_s: float = 0.2
+) -> None:
+    """Relay until ``stop``; starts from the oldest unprocessed event (at least once)."""
+    after = 0
+    while not stop.is_set():
+        sent = relay(transaction, bus, after=after)
+        if sent == after:
+            stop.wait(every_s)
+        after = sent
