@@ -65,14 +65,18 @@ def test_the_demo_runs_the_whole_loop_and_a_second_run_adds_nothing(run: CliRunn
     assert demo["load"]["status"] == "published"
     assert demo["load"]["rows_loaded"] == demo["generated"]["total_rows"]
     assert demo["tags"]["subscribers"] == 1500
-    assert len(demo["campaigns"]) == 5
+    assert len(demo["campaigns"]) == 7
     for campaign in demo["campaigns"]:
         f = campaign["funnel"]
         assert f["targets"] >= f["after_policy"] >= f["planned"] >= f["contacted"]
         assert f["contacted"] >= f["responded"] >= f["ordered"]
         assert f["targets"] - f["after_policy"] == sum(f["exclusions"].values())
-    planned = sum(c["funnel"]["planned"] for c in demo["campaigns"])
+    batch = [c for c in demo["campaigns"] if not c["triggered"]]
+    planned = sum(c["funnel"]["planned"] for c in batch)
     assert planned == demo["steps"]["arbitration"]["reserved"] > 0
+    events = demo["steps"]["events"]  # the day's events, decided by the triggered campaigns
+    triggered = [c for c in demo["campaigns"] if c["triggered"]]
+    assert sum(c["funnel"]["planned"] for c in triggered) == events["outcomes"]["planned"] > 0
     assert demo["steps"]["sms"]["sent"] > 0
     again = run.invoke(app, args)
     assert again.exit_code == 0, again.output

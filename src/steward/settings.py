@@ -32,6 +32,16 @@ class Settings(BaseSettings):
         le=1.0,
         description="A file with a larger share of bad rows is rejected.",
     )
+    bus_url: str = Field(
+        default="",
+        description="Event bus: empty for the in-process queue, redis://… for Redis Streams.",
+    )
+    bus_partitions: int = Field(
+        default=8, ge=1, le=256, description="Partitions of the event bus (by subscriber)."
+    )
+    event_workers: int = Field(
+        default=2, ge=1, le=64, description="Event worker threads of `steward run`."
+    )
     lake_vacuum_grace_s: int = Field(
         default=3600, ge=0, description="Unreferenced lake files younger than this are kept."
     )

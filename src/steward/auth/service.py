@@ -114,6 +114,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def within(district: str, scope: str) -> bool:
+    """Whether ``district`` lies inside ``scope`` (a province user's scope holds all)."""
+    return scope == PROVINCE or district == scope or district.startswith(scope + "/")
+
+
 def district_rule(district: str) -> str | None:
     """The user's scope as a rule over tags (None: the whole province)."""
     if district == PROVINCE:

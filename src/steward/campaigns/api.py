@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 
 from steward.auth.models import Role, User
+from steward.auth.service import within
 from steward.campaigns import batch, service
 from steward.campaigns.models import Campaign, CampaignWarning, Transition
 from steward.campaigns.schemas import (
@@ -129,6 +130,6 @@ def why_not(
 
 def _campaign(session: DbSession, campaign_id: int, user: User) -> Campaign:
     campaign = service.get(session, campaign_id)
-    if campaign is None or not service.within(campaign.district, user.district):
+    if campaign is None or not within(campaign.district, user.district):
         raise HTTPException(404, f"no campaign {campaign_id}")
     return campaign

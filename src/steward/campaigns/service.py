@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.auth.models import Role, User
-from steward.auth.service import audit
+from steward.auth.service import audit, within
 from steward.campaigns.models import (
     Campaign,
     CampaignVersion,
@@ -119,11 +119,6 @@ def _check_references(session: Session, campaign_in: CampaignCreate) -> None:
             check_condition(load_library(), load_catalogue(), trigger.event, trigger.condition)
         except TriggerError as exc:
             raise CampaignError(str(exc)) from None
-
-
-def within(district: str, scope: str) -> bool:
-    """Whether ``district`` lies inside ``scope`` (a province user's scope holds all)."""
-    return scope == "province" or district == scope or district.startswith(scope + "/")
 
 
 def editable(campaign: Campaign) -> dict[str, Any]:

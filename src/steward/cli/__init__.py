@@ -7,6 +7,7 @@ from steward.cli import (  # noqa: F401  (each module registers its commands)
     data,
     demo,
     evaluate,
+    events,
     knowledge,
     offers,
     ops,

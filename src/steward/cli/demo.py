@@ -77,6 +77,7 @@ def demo(
         day=today,
         truth=generated.truth_out / TRUTH_FILE,
         seed=seed,
+        quarantine=context.settings.quarantine_path,
     )
     with db.transaction(context.sessions) as session:
         results = loop.evaluate(session, lake, campaign_ids)

@@ -89,6 +89,8 @@ def daily_context(context: Context) -> daily.DailyContext:
 @app.command("run")
 def run(
     ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Where the API listens.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The API's port.")] = 8000,
     once: Annotated[bool, typer.Option("--once", help="Run one day now, then exit.")] = False,
     day: Annotated[
         str | None, typer.Option(help="The business day for --once (default: today).")
@@ -102,10 +104,12 @@ def run(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Run the day: ingest, tags, segments, arbitrate, dispatch, feedback, report.
+    """Run Steward: the API, the event workers, the channel workers and the daily loop.
 
-    Without --once: every day at --at, until SIGTERM (which lets the current step finish).
-    With --once: this day now; exits 1 when a step failed or was skipped.
+    The day's loop (ingest, tags, segments, arbitrate, dispatch, feedback, report) runs every
+    day at --at; events are decided as they come; due contacts go to their channels every
+    30 s. SIGTERM or Ctrl-C stops it all (the current step and batch finish).
+    With --once: only the day's loop, for this day, now; exits 1 when a step failed.
     """
     if day is not None and not once:
         raise fail("--day needs --once: the loop runs each day as it comes")
@@ -115,8 +119,10 @@ def run(
         daily.steps_named(only)
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    the_day = parse_day(day) if day is not None else None
     context = daily_context(context_of(ctx))
+    if not once:
+        _serve_all(ctx, context, host=host, port=port, at=clock_time(at))
+        return
     outcome: list[StepRun] = []
 
     def on_run(run_day: date, runs: list[StepRun]) -> None:
@@ -125,20 +131,35 @@ def run(
         emit(as_json, document, lambda: print_day(document))
         sys.stdout.flush()
 
-    if not once:
-        err.print(f"steward run: every day at {clock_time(at):%H:%M}; SIGTERM stops it")
+    the_day = parse_day(day) if day is not None else None
     daily.scheduler(
-        context,
-        at=clock_time(at),
-        once=once,
-        day=the_day,
-        only=only,
-        force=force,
-        on_run=on_run,
+        context, at=clock_time(at), once=True, day=the_day, only=only, force=force, on_run=on_run
     )
-    done = (StepStatus.SUCCEEDED.value,)
-    if once and any(r.status not in done for r in outcome):
+    if any(r.status != StepStatus.SUCCEEDED.value for r in outcome):
         raise typer.Exit(1)
+
+
+def _serve_all(
+    ctx: typer.Context, context: daily.DailyContext, *, host: str, port: int, at: time
+) -> None:
+    import uvicorn
+
+    from steward.ops import live
+    from steward.web.app import create_app
+
+    live.configure_logging()
+    settings = context.settings
+    running = live.start(context, context_of(ctx).lake, at=at)
+    bus = settings.bus_url or "the in-process queue"
+    err.print(
+        f"steward run: API on http://{host}:{port} (metrics at /metrics), "
+        f"{settings.event_workers} event worker(s) on {bus}, the day's loop at {at:%H:%M}; "
+        "Ctrl-C or SIGTERM stops"
+    )
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    finally:
+        running.join()
 
 
 def print_day(document: dict[str, Any]) -> None:

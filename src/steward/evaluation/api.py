@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 
 from steward.auth.models import Role, User
+from steward.auth.service import within
 from steward.campaigns import service as campaigns
 from steward.campaigns.models import Campaign
 from steward.channels.orders import accepted_orders
@@ -54,11 +55,11 @@ def daily_report(
 
 
 def _inside(row: dict[str, Any], district: str) -> bool:
-    return campaigns.within(f"{row['city']}/{row['county']}", district)
+    return within(f"{row['city']}/{row['county']}", district)
 
 
 def _campaign(session: DbSession, campaign_id: int, user: User) -> Campaign:
     campaign = campaigns.get(session, campaign_id)
-    if campaign is None or not campaigns.within(campaign.district, user.district):
+    if campaign is None or not within(campaign.district, user.district):
         raise HTTPException(404, f"no campaign {campaign_id}")
     return campaign

@@ -13,10 +13,12 @@ from datetime import date
 from typing import Any
 
 import pyarrow as pa
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.contacts import service as ledger
 from steward.evaluation.stats import ArmComparison, compare
+from steward.events.models import TriggerOutcome
 from steward.lake.service import Lake
 from steward.tags import service as tags
 
@@ -53,7 +55,30 @@ def funnels(session: Session, lake: Lake, campaign_ids: Sequence[int]) -> list[F
     found = {c: Funnel(c) for c in campaign_ids}
     _ledger_steps(session, lake, found)
     _run_steps(session, lake, found)
+    _event_steps(session, found)
     return [found[c] for c in campaign_ids]
+
+
+def _event_steps(session: Session, found: dict[int, Funnel]) -> None:
+    """A triggered campaign's population: every event it heard, by how far each got."""
+    query = (
+        select(
+            TriggerOutcome.campaign_id,
+            TriggerOutcome.outcome,
+            func.count().label("events"),
+            func.max(TriggerOutcome.day).label("day"),
+        )
+        .where(TriggerOutcome.campaign_id.in_(list(found)))
+        .group_by(TriggerOutcome.campaign_id, TriggerOutcome.outcome)
+    )
+    for row in session.execute(query):
+        funnel = found[int(row.campaign_id)]
+        funnel.run_day = max(filter(None, (funnel.run_day, row.day)))
+        funnel.targets += int(row.events)
+        if _passed(str(row.outcome)):
+            funnel.after_policy += int(row.events)
+        else:
+            funnel.exclusions[str(row.outcome)] = int(row.events)
 
 
 def _ledger_steps(session: Session, lake: Lake, found: dict[int, Funnel]) -> None:

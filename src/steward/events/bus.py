@@ -195,3 +195,12 @@ class RedisStreamsBus:
     def drop(self) -> None:
         """Remove the streams (tests and benchmarks start clean)."""
         self._redis.delete(*(self._stream(p) for p in range(self.partitions)))
+
+
+def open_bus(url: str, partitions: int = DEFAULT_PARTITIONS) -> Bus:
+    """The bus the settings name: the in-process queue when ``url`` is empty."""
+    if not url:
+        return InProcessBus(partitions)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisStreamsBus(url, partitions=partitions)
+    raise ValueError(f"bus_url {url!r}: expected empty (in-process) or redis://…")

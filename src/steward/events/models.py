@@ -6,10 +6,10 @@ is unique, so a producer's retry changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db import Base, utcnow
@@ -50,6 +50,20 @@ class EventDecision(Base):
     channel: Mapped[str | None] = mapped_column(String(16))
     contact_key: Mapped[str | None] = mapped_column(String(64))
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class TriggerOutcome(Base):
+    """How far one event took one listening campaign: its funnel's population online."""
+
+    __tablename__ = "trigger_outcome"
+    __table_args__ = (Index("ix_trigger_outcome_campaign", "campaign_id", "day", "outcome"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    msisdn: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(48))
 
 
 class WatchEntry(Base):

@@ -93,6 +93,26 @@ def online_updates(event: Event) -> dict[str, Any]:
     return found
 
 
+FRESHENED = frozenset({"balance", *ONLINE_TAGS})  # every tag ``online_updates`` may set
+
+
+def rederived(catalogue: TagCatalogue) -> dict[str, Rule]:
+    """The catalogue's true/false derived tags that read a tag events change (``low_balance``
+    reads ``balance``): the online profile works them out again from the fresh values."""
+    types = rule_types(catalogue) | {n: k.value for n, k in ONLINE_TAGS.items()}
+    found: dict[str, Rule] = {}
+    for tag in catalogue.tags:
+        if tag.source != "derived" or tag.type is not TagType.BOOL:
+            continue
+        try:
+            rule = parse_rule(tag.expression, types)
+        except RuleError:
+            continue  # an expression outside the rule language is left to the snapshot
+        if rule.tags & FRESHENED:
+            found[tag.name] = rule
+    return found
+
+
 def _share(used: Any, quota: Any) -> float | None:
     return None if not quota else round(100.0 * float(used) / float(quota), 2)
 

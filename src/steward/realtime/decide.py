@@ -22,7 +22,14 @@ from steward.contacts.models import Arm
 from steward.events.library import Event
 from steward.offers.models import Channel
 from steward.policy import online
-from steward.policy.arbitration import HELD_BACK, PLANNED, CampaignSpec, LedgerFacts, stage
+from steward.policy.arbitration import (
+    HELD_BACK,
+    PLANNED,
+    STAGES,
+    CampaignSpec,
+    LedgerFacts,
+    stage,
+)
 from steward.rules.to_python import Evaluator
 
 LATE = "trigger.late"
@@ -83,6 +90,7 @@ class Decision:
     explanation: dict[str, Any]
     winner: online.Candidate | None = None
     due_at: datetime | None = None
+    by_campaign: dict[int, str] = field(default_factory=dict)  # each listener's outcome
 
     @property
     def contacts(self) -> bool:
@@ -121,26 +129,45 @@ def decide(
         ]
     }
     matched = {t.spec.id: t for t, why in heard if why is None}
+    stopped = {t.spec.id: why for t, why in heard if why is not None}
     if not matched:
-        return Decision(event, NONE_MATCHED, explanation)
+        return Decision(event, NONE_MATCHED, explanation, by_campaign=stopped)
     specs = [t.spec for t in matched.values()]
     referee = triggers.referee.with_facts(facts(specs))
     judged = referee.candidates(event.msisdn, profile, list(matched))
     explanation["candidates"] = [_candidate(c) for c in judged]
     winner = min((c for c in judged if c.outcome is None), key=online.Candidate.order, default=None)
-    if winner is None:
-        best = min(judged, key=lambda c: (stage(str(c.outcome)), -c.score, c.offer.id))
-        return Decision(event, str(best.outcome), explanation)
-    offered = winner.channels
-    remaining = {ch: room(ch) for ch in offered if ch in triggers.referee.policy.capacity}
-    online.allocate(winner, remaining)
-    explanation["winner"] = _candidate(winner)
-    explanation["channel"] = _channel_reason(winner, offered)
-    if winner.outcome not in (PLANNED, HELD_BACK):
-        return Decision(event, str(winner.outcome), explanation)
+    if winner is not None:
+        offered = winner.channels
+        remaining = {ch: room(ch) for ch in offered if ch in triggers.referee.policy.capacity}
+        online.allocate(winner, remaining)
+        explanation["winner"] = _candidate(winner)
+        explanation["channel"] = _channel_reason(winner, offered)
+    by_campaign = stopped | _per_campaign(judged)
+    if winner is None or winner.outcome not in (PLANNED, HELD_BACK):
+        overall = min(by_campaign.values(), key=online_stage)
+        return Decision(event, overall, explanation, by_campaign=by_campaign)
     due = matched[winner.campaign.id].due(max(event.at, now))
     explanation["due_at"] = due.isoformat()
-    return Decision(event, str(winner.outcome), explanation, winner, due)
+    return Decision(event, str(winner.outcome), explanation, winner, due, by_campaign)
+
+
+ONLINE_STAGES = (NOT_MEMBER, CONDITION, LATE)  # stopped before the policy: earliest of all
+
+
+def online_stage(outcome: str) -> int:
+    """``stage`` with the trigger's own outcomes after the policy's."""
+    if outcome in ONLINE_STAGES:
+        return len(STAGES) + ONLINE_STAGES.index(outcome)
+    return stage(outcome)
+
+
+def _per_campaign(judged: Sequence[online.Candidate]) -> dict[int, str]:
+    """Each judged campaign's furthest outcome (the batch's rule: then score, then offer)."""
+    best: dict[int, online.Candidate] = {}
+    for c in sorted(judged, key=lambda c: (stage(str(c.outcome)), -c.score, c.offer.id)):
+        best.setdefault(c.campaign.id, c)
+    return {cid: str(c.outcome) for cid, c in best.items()}
 
 
 def _why_not(

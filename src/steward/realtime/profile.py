@@ -19,13 +19,21 @@ import pyarrow.compute as pc
 
 from steward.events.library import Event
 from steward.events.triggers import event_values, newer, online_updates
+from steward.rules import Rule, to_python
 
 
 class OnlineProfile:
     """The snapshot of ``as_of`` and the event-updated tags of the subscribers seen since."""
 
-    def __init__(self, snapshot: pa.Table, as_of: date) -> None:
+    def __init__(
+        self, snapshot: pa.Table, as_of: date, rederived: Mapping[str, Rule] | None = None
+    ) -> None:
         self.as_of = as_of
+        # derived tags that read a freshened tag, worked out again when one is fresh
+        self._rederived = {
+            name: (to_python(rule, as_of=as_of), rule.tags)
+            for name, rule in (rederived or {}).items()
+        }
         keys = pc.cast(snapshot["msisdn"], pa.int64()).to_numpy()  # numbers are 11 digits
         self._order = np.argsort(keys, kind="stable")
         self._keys = keys[self._order]
@@ -51,10 +59,15 @@ class OnlineProfile:
         row = self._row(msisdn)
         if row is None:
             return None
-        extra = dict(self._fresh.get(msisdn, {}))
+        fresh = self._fresh.get(msisdn, {})
+        extra = dict(fresh)
         if event is not None:
             extra |= event_values(event)
-        return ProfileView(self._columns, row, extra)
+        view = ProfileView(self._columns, row, extra)
+        for name, (holds, reads) in self._rederived.items():
+            if reads & fresh.keys():
+                extra[name] = holds(view)
+        return view
 
     def apply(self, event: Event) -> dict[str, Any]:
         """Take the tags this event changes; returns those it really set."""

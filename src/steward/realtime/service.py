@@ -26,7 +26,7 @@ from steward.campaigns.models import Campaign
 from steward.campaigns.schemas import Trigger
 from steward.contacts import service as ledger
 from steward.events.library import Event, EventLibrary
-from steward.events.models import EventDecision, EventInbox, WatchEntry
+from steward.events.models import EventDecision, EventInbox, TriggerOutcome, WatchEntry
 from steward.events.service import inbox_row
 from steward.events.triggers import check_condition
 from steward.lake.service import Lake
@@ -227,6 +227,17 @@ def _record(session: Session, runtime: Runtime, decision: Decision, now: datetim
             contact_key=decision.contact_key(),
             explanation=decision.explanation,
         )
+    )
+    day = runtime.triggers.day
+    if not decision.by_campaign:
+        return contacts
+    session.execute(
+        insert(TriggerOutcome),
+        [
+            {"event_id": event.id, "day": day, "campaign_id": c, "msisdn": event.msisdn}
+            | {"outcome": outcome[:48]}
+            for c, outcome in sorted(decision.by_campaign.items())
+        ],
     )
     return contacts
 

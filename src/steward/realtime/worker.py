@@ -28,6 +28,7 @@ from steward.events import metrics
 from steward.events.bus import Bus, Delivery
 from steward.events.library import Event, EventError, EventLibrary, validate_event
 from steward.events.models import EventInbox
+from steward.events.triggers import rederived
 from steward.lake.service import Lake
 from steward.offers.models import Offer
 from steward.policy.config import Policy
@@ -99,7 +100,8 @@ class Decider:
         if previous is not None and previous.profile.as_of == as_of:
             profile = previous.profile  # keep what events changed since the snapshot
         else:
-            profile = OnlineProfile(self.lake.engine.query(f"SELECT * FROM {snapshot}"), as_of)
+            table = self.lake.engine.query(f"SELECT * FROM {snapshot}")
+            profile = OnlineProfile(table, as_of, rederived(self.catalogue))
         triggers = load_triggers(
             session,
             self.lake,

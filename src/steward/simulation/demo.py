@@ -30,11 +30,17 @@ from steward.channels import service as channels
 from steward.channels.orders import SimulatedOrderCentre, accepted_orders
 from steward.channels.sms import SimulatedSmsCentre
 from steward.evaluation import service as evaluation
+from steward.events import service as events_in
+from steward.events.bus import InProcessBus
+from steward.events.library import load_library
+from steward.events.service import MAX_BATCH
 from steward.lake.service import Lake
 from steward.offers import service as offers
 from steward.offers.models import Channel
 from steward.policy import handoff
 from steward.policy.config import Policy
+from steward.realtime import replay
+from steward.realtime.worker import Decider, relay
 from steward.segments import service as segments
 from steward.segments.schemas import SegmentCreate
 from steward.simulation.responses import simulate_responses
@@ -63,14 +69,12 @@ class DemoCampaign:
     priority: int
     expected_rate: float
     control_share: float
+    trigger: dict[str, Any] | None = None  # acts on events (steward run), not in the batch
 
 
 CAMPAIGNS = (
     DemoCampaign(
         "生日关怀 Birthday care", "care", "birthday_this_month", "BIRTHDAY", ("sms",), 90, 1.0, 0.1
-    ),
-    DemoCampaign(
-        "余额提醒 Low-balance reminder", "care", "low_balance", "LOWBAL", ("sms",), 95, 1.0, 0.1
     ),
     DemoCampaign(
         "流量包推荐 Data-pack recommendation",
@@ -102,11 +106,53 @@ CAMPAIGNS = (
         0.08,
         0.2,
     ),
+    DemoCampaign(
+        "实时余额提醒 Low balance, as it happens",
+        "care",
+        "",
+        "LOWBAL",
+        ("sms",),
+        95,
+        1.0,
+        0.1,
+        {"event": "balance_low", "condition": "event_balance < 5", "repeat_after_days": 7},
+    ),
+    DemoCampaign(
+        "漫游流量包 Roaming data pack",
+        "marketing",
+        "data_mb_30d > 1000",
+        "DP10G",
+        ("sms",),
+        65,
+        0.06,
+        0.2,
+        {
+            "event": "roaming_entry",
+            "condition": "NOT complaint_sensitive",
+            "window_start": "08:00",
+            "window_end": "21:00",
+        },
+    ),
+    DemoCampaign(
+        "合约到期挽留 Contract ending",
+        "marketing",
+        "",
+        "RETAIN200",
+        ("outbound", "sms"),
+        75,
+        0.08,
+        0.2,
+        {
+            "event": "contract_expiring",
+            "condition": "event_days_left <= 30 AND tenure_months >= 12",
+        },
+    ),
 )
 
 
 def prepare(session: Session, lake: Lake, catalogue: TagCatalogue, *, day: date) -> list[int]:
-    """Demo users, offers, segments and the five campaigns, approved and running."""
+    """Demo users, offers, segments and the campaigns (four batch, three triggered),
+    approved and running."""
     people = {name: _user(session, name, role) for name, role in USERS}
     if not offers.list_all(session):
         offers.import_file(session, lake, catalogue, path=offers.SAMPLES, by="demo.planner")
@@ -139,20 +185,22 @@ def _launch(
     people: dict[str, User],
     day: date,
 ) -> Campaign:
-    segment = segments.create(
-        session,
-        catalogue,
-        by="demo.planner",
-        segment_in=SegmentCreate(name=spec.name, rule=spec.rule),
-    )
+    segment_ids = []
+    if spec.rule:
+        segment_in = SegmentCreate(name=spec.name, rule=spec.rule)
+        segment_ids.append(
+            segments.create(session, catalogue, by="demo.planner", segment_in=segment_in).id
+        )
+    waves = [{"name": "wave 1", "start": day, "end": day + timedelta(days=6)}]
     campaign_in = CampaignCreate.model_validate(
         {
             "name": spec.name,
             "kind": spec.kind,
-            "segment_ids": [segment.id],
+            "segment_ids": segment_ids,
             "offer_ids": [offer_id],
             "channels": list(spec.channels),
-            "waves": [{"name": "wave 1", "start": day, "end": day + timedelta(days=6)}],
+            "waves": waves if spec.trigger is None else [],
+            "trigger": spec.trigger,
             "control_share": spec.control_share,
             "priority": spec.priority,
             "expected_rate": spec.expected_rate,
@@ -177,8 +225,10 @@ def run_loop(
     day: date,
     truth: Path,
     seed: int,
+    quarantine: Path,
 ) -> dict[str, Any]:
-    """Arbitrate, execute, simulate the customers, evaluate; each step its own transaction."""
+    """Arbitrate, decide the day's events, execute, simulate the customers; each step its
+    own transaction."""
     now = datetime.combine(day, time(10, 0), tzinfo=UTC)  # inside every channel's hours
     # arbitration knows what the call centre can take today, so calls overflow to SMS
     capacity = dict(policy.capacity) | {Channel.OUTBOUND: TEAM_CAPACITY}
@@ -187,6 +237,7 @@ def run_loop(
     steps: dict[str, Any] = {}
     with db.transaction(sessions) as session:
         steps["arbitration"] = campaign_runs.run_day(session, lake, catalogue, policy, day=day)
+    steps["events"] = run_events(sessions, lake, catalogue, policy, now=now, quarantine=quarantine)
     with db.transaction(sessions) as session:
         quiet = policy.quiet_hours.get(Channel.SMS)
 
@@ -214,6 +265,48 @@ def run_loop(
     return steps
 
 
+def run_events(
+    sessions: sessionmaker[Session],
+    lake: Lake,
+    catalogue: TagCatalogue,
+    policy: Policy,
+    *,
+    now: datetime,
+    quarantine: Path,
+) -> dict[str, Any]:
+    """The latest day's events replayed into the inbox and decided by the triggered
+    campaigns, as `steward run` would as they came (here in one pass, at ``now``)."""
+    library = load_library()
+    with db.transaction(sessions) as session:
+        latest = lake.latest_day(session, "recharge", now.date())
+        raws = [] if latest is None else list(replay.day_events(session, lake, latest, now=now))
+    for start in range(0, len(raws), MAX_BATCH):
+        with db.transaction(sessions) as session:
+            events_in.accept(session, library, raws[start : start + MAX_BATCH])
+    decider = Decider(
+        transaction=lambda: db.transaction(sessions),
+        lake=lake,
+        catalogue=catalogue,
+        policy=policy,
+        library=library,
+        quarantine=quarantine,
+        clock=lambda: now,
+    )
+    totals: dict[str, Any] = {"replayed": len(raws), "decided": 0, "contacts": 0, "outcomes": {}}
+    bus, after = InProcessBus(partitions=1), 0
+    while True:
+        after = relay(decider.transaction, bus, after=after)
+        deliveries = bus.consume("demo", [0], count=MAX_BATCH, block_ms=0)
+        if not deliveries:
+            return totals
+        report = decider.handle([d.payload for d in deliveries])
+        bus.ack(deliveries)
+        totals["decided"] += report.decided
+        totals["contacts"] += report.contacts
+        for outcome, n in report.outcomes.items():
+            totals["outcomes"][outcome] = totals["outcomes"].get(outcome, 0) + n
+
+
 def _districts(session: Session, lake: Lake, day: date) -> dict[str, str]:
     """Each planned subscriber's district (city/county) from the profile snapshot."""
     latest = tags.latest_snapshot(session, lake, day)
@@ -239,6 +332,11 @@ def evaluate(session: Session, lake: Lake, campaign_ids: list[int]) -> list[dict
         if campaign is not None and campaign.kind == "care":
             lift["order_lift"] = None  # care sells nothing: its success is being there
         found.append(
-            {"name": campaign.name if campaign else "", "funnel": funnel.to_dict(), "lift": lift}
+            {
+                "name": campaign.name if campaign else "",
+                "triggered": campaign is not None and campaign.trigger is not None,
+                "funnel": funnel.to_dict(),
+                "lift": lift,
+            }
         )
     return found

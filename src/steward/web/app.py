@@ -6,6 +6,7 @@ import threading
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import make_asgi_app
 
 from steward import db
 from steward.auth import api as auth_api
@@ -15,6 +16,7 @@ from steward.campaigns.service import CampaignError
 from steward.channels import api as channels_api
 from steward.evaluation import api as evaluation_api
 from steward.events import api as events_api
+from steward.events import metrics
 from steward.lake.engine import make_engine
 from steward.lake.service import Lake
 from steward.offers import api as offers_api
@@ -59,7 +61,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(channels_api.router)
     app.include_router(evaluation_api.router)
     app.include_router(events_api.router)
+    app.include_router(events_api.watch_router)
     app.include_router(ops_api.router)
+    # counts and latencies only, no subscriber data: open to the scraper like a health check
+    app.mount("/metrics", make_asgi_app(registry=metrics.REGISTRY))
     app.add_exception_handler(RuleError, _rule_error)
     app.add_exception_handler(SegmentError, _unprocessable)
     app.add_exception_handler(TagError, _unprocessable)

@@ -44,6 +44,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_event_decision_msisdn", "event_decision", ["msisdn", "decided_at"])
     op.create_table(
+        "trigger_outcome",
+        sa.Column("id", _ID, autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.String(64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("msisdn", sa.String(20), nullable=False),
+        sa.Column("outcome", sa.String(48), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_trigger_outcome"),
+    )
+    op.create_index(
+        "ix_trigger_outcome_campaign", "trigger_outcome", ["campaign_id", "day", "outcome"]
+    )
+    op.create_table(
         "watch_entry",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
         sa.Column("msisdn", sa.String(20), nullable=False),
@@ -64,6 +77,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("watch_entry")
+    op.drop_table("trigger_outcome")
     op.drop_table("event_decision")
     with op.batch_alter_table("event_inbox") as batch:
         batch.drop_column("processed_at")
