@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     bus_partitions: int = Field(
         default=8, ge=1, le=256, description="Partitions of the event bus (by subscriber)."
     )
+    bus_stream: str = Field(
+        default="steward:events",
+        pattern=r"^[A-Za-z0-9:_.-]{1,64}$",
+        description="Name prefix of the bus's streams (one a partition).",
+    )
     event_workers: int = Field(
         default=2, ge=1, le=64, description="Event worker threads of `steward run`."
     )

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from steward import db
 from steward.auth import service as auth
 from steward.auth.models import Role
-from steward.channels import api as channels_api
 from steward.channels import outbound
 from steward.channels.orders import SimulatedOrderCentre
 from steward.offers.models import Offer
+from steward.web import deps
 from tests.channels.test_outbound import data_pack, reserve, trail
 from tests.web_fixtures import PASSWORD, Api
 
@@ -146,7 +146,7 @@ def test_an_accepted_call_orders_through_the_apps_order_centre(api: Api) -> None
         data_pack(session)
     (key,) = queued(api, "13800000002", offer=True)
     app = api.client.app
-    app.dependency_overrides[channels_api.order_centre] = SimulatedOrderCentre  # type: ignore[attr-defined]
+    app.dependency_overrides[deps.get_order_centre] = SimulatedOrderCentre  # type: ignore[attr-defined]
     agent = api.as_("agent")
     order_id = api.client.post("/work-orders/next", headers=agent).json()["id"]
 

@@ -7,15 +7,14 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from steward.auth.models import Role, User
 from steward.channels import outbound
-from steward.channels.orders import OrderCentre
 from steward.channels.workorders import CallResult, OutboundTeam, WorkOrder, WorkOrderStatus
 from steward.db import utcnow
-from steward.web.deps import DbSession, RequireRole
+from steward.web.deps import DbSession, OrderCentreDep, RequireRole
 
 router = APIRouter(tags=["outbound"])
 Agent = Annotated[User, Depends(RequireRole(Role.AGENT))]
@@ -25,15 +24,6 @@ TeamReader = Annotated[
     Depends(RequireRole(Role.PLANNER, Role.APPROVER, Role.DATA_ADMIN, Role.SYSTEM_ADMIN)),
 ]
 TeamMaker = Annotated[User, Depends(RequireRole(Role.DATA_ADMIN, Role.SYSTEM_ADMIN))]
-
-
-def order_centre(request: Request) -> OrderCentre | None:
-    """The app's billing order centre, if it has one: an accepted call then orders."""
-    centre: OrderCentre | None = getattr(request.app.state, "order_centre", None)
-    return centre
-
-
-OrderCentreDep = Annotated[OrderCentre | None, Depends(order_centre)]
 
 
 class TeamCreate(BaseModel):

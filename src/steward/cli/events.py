@@ -89,6 +89,9 @@ def work(
     partitions: Annotated[
         str | None, typer.Option(help="Partitions to take, e.g. 0,1,2 (default: all).")
     ] = None,
+    reclaim_after_ms: Annotated[
+        int, typer.Option(min=100, help="Take over entries another worker left this long.")
+    ] = 10_000,
 ) -> None:
     """Decide events from the bus (STEWARD_BUS_URL=redis://…) until SIGTERM.
 
@@ -105,14 +108,21 @@ def work(
     if not settings.bus_url:
         raise fail("steward events work needs a broker: set STEWARD_BUS_URL=redis://…")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    bus = open_bus(settings.bus_url, settings.bus_partitions)
+    bus = open_bus(settings.bus_url, settings.bus_partitions, settings.bus_stream)
     taken = _partitions(partitions, bus.partitions)
     daily = daily_context(context)
     decider = decider_for(daily, context.lake())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
     err.print(f"worker {name}: partitions {taken} of {settings.bus_url}")
-    work_loop(bus, decider, consumer=name, partitions=taken, stop=stop)
+    work_loop(
+        bus,
+        decider,
+        consumer=name,
+        partitions=taken,
+        stop=stop,
+        reclaim_idle_ms=reclaim_after_ms,
+    )
 
 
 def _partitions(text: str | None, total: int) -> list[int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import zlib
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -61,7 +62,7 @@ class InProcessBus:
     def __init__(self, partitions: int = DEFAULT_PARTITIONS) -> None:
         self.partitions = partitions
         self._queues: list[deque[Delivery]] = [deque() for _ in range(partitions)]
-        self._pending: dict[str, Delivery] = {}
+        self._pending: dict[str, tuple[Delivery, float]] = {}  # token -> (delivery, taken at)
         self._ready = threading.Condition()
         self._next = 0
 
@@ -85,7 +86,7 @@ class InProcessBus:
                 queue = self._queues[p]
                 while queue and len(taken) < count:
                     delivery = queue.popleft()
-                    self._pending[delivery.token] = delivery
+                    self._pending[delivery.token] = (delivery, time.monotonic())
                     taken.append(delivery)
             return taken
 
@@ -97,7 +98,17 @@ class InProcessBus:
     def reclaim(
         self, consumer: str, partitions: Sequence[int], *, idle_ms: int, count: int
     ) -> list[Delivery]:
-        return []  # one process: nothing pending outlives its consumer
+        """Deliveries taken but not acknowledged for ``idle_ms`` (their batch failed)."""
+        now = time.monotonic()
+        with self._ready:
+            stale = [
+                token
+                for token, (delivery, taken_at) in self._pending.items()
+                if delivery.partition in partitions and now - taken_at >= idle_ms / 1000
+            ][:count]
+            for token in stale:
+                self._pending[token] = (self._pending[token][0], now)
+            return [self._pending[token][0] for token in stale]
 
     def backlog(self) -> int:
         with self._ready:
@@ -197,10 +208,10 @@ class RedisStreamsBus:
         self._redis.delete(*(self._stream(p) for p in range(self.partitions)))
 
 
-def open_bus(url: str, partitions: int = DEFAULT_PARTITIONS) -> Bus:
+def open_bus(url: str, partitions: int = DEFAULT_PARTITIONS, prefix: str = "steward:events") -> Bus:
     """The bus the settings name: the in-process queue when ``url`` is empty."""
     if not url:
         return InProcessBus(partitions)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisStreamsBus(url, partitions=partitions)
+        return RedisStreamsBus(url, partitions=partitions, prefix=prefix)
     raise ValueError(f"bus_url {url!r}: expected empty (in-process) or redis://…")

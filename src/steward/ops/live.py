@@ -62,7 +62,7 @@ def start(
     """Start the relay, the event workers, the channel worker and (optionally) the daily
     scheduler; returns at once."""
     settings = context.settings
-    bus = open_bus(settings.bus_url, settings.bus_partitions)
+    bus = open_bus(settings.bus_url, settings.bus_partitions, settings.bus_stream)
     live = Live(bus=bus, decider=decider_for(context, open_lake()))
     _spawn(live, "relay", lambda: relay_loop(context.transaction, bus, stop=live.stop))
     for n, partitions in enumerate(split(bus.partitions, settings.event_workers)):

@@ -14,6 +14,7 @@ from steward.auth.service import AuthError
 from steward.campaigns import api as campaigns_api
 from steward.campaigns.service import CampaignError
 from steward.channels import api as channels_api
+from steward.channels.orders import SimulatedOrderCentre
 from steward.evaluation import api as evaluation_api
 from steward.events import api as events_api
 from steward.events import metrics
@@ -23,6 +24,7 @@ from steward.offers import api as offers_api
 from steward.offers.service import OfferError
 from steward.ops import api as ops_api
 from steward.policy.config import load_policy
+from steward.realtime import api as realtime_api
 from steward.rules import RuleError
 from steward.segments import api as segments_api
 from steward.segments.service import SegmentError
@@ -53,6 +55,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.lake_lock = threading.Lock()
     app.state.catalogue = load_catalogue()
     app.state.policy = load_policy(app.state.catalogue)
+    # the simulated billing order centre until a real one is configured (docs/channels)
+    app.state.order_centre = SimulatedOrderCentre()
     app.include_router(auth_api.router)
     app.include_router(tags_api.router)
     app.include_router(segments_api.router)
@@ -63,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(events_api.router)
     app.include_router(events_api.watch_router)
     app.include_router(ops_api.router)
+    app.include_router(realtime_api.router)
     # counts and latencies only, no subscriber data: open to the scraper like a health check
     app.mount("/metrics", make_asgi_app(registry=metrics.REGISTRY))
     app.add_exception_handler(RuleError, _rule_error)

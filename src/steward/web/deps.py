@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from steward.auth import service as auth
 from steward.auth.models import Role, User
+from steward.channels.orders import OrderCentre
 from steward.lake.service import Lake
 from steward.policy.config import Policy
 from steward.tags.schemas import TagCatalogue
@@ -43,6 +44,12 @@ def get_policy(request: Request) -> Policy:
     return policy
 
 
+def get_order_centre(request: Request) -> OrderCentre | None:
+    """The app's billing order centre, if it has one: an accepted offer or call then orders."""
+    centre: OrderCentre | None = getattr(request.app.state, "order_centre", None)
+    return centre
+
+
 def get_user(
     session: Annotated[Session, Depends(get_db_session)], token: Annotated[str, Depends(bearer)]
 ) -> User:
@@ -70,3 +77,4 @@ LakeDep = Annotated[Lake, Depends(get_lake)]
 Catalogue = Annotated[TagCatalogue, Depends(get_catalogue)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 CurrentUser = Annotated[User, Depends(get_user)]
+OrderCentreDep = Annotated[OrderCentre | None, Depends(get_order_centre)]
