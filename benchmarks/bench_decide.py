@@ -399,7 +399,7 @@ def build_triggers(
     conditions: dict[str, list[tuple[int, Condition]]] = {}
     for spec, event in zip(campaigns, order, strict=True):
         cond = condition(rng, library, snapshot, event)
-        members = everyone
+        members = None
         if rng.random() < 0.3:  # a segment: a random part of the base
             keep = np.random.default_rng(seed + spec.id).random(len(everyone))
             members = everyone[keep < rng.uniform(0.2, 0.6)]
@@ -524,7 +524,7 @@ def contexts_and_check(
                 for t in triggers.listeners[event.type]
                 if t.condition is not None
                 and t.condition(context) is True
-                and t.member(event.msisdn)
+                and t.member(int(event.msisdn))
             }
             agree += got == want
             checked += 1

@@ -92,6 +92,9 @@ class Referee:
         self._read(facts)
 
     def _read(self, facts: LedgerFacts) -> None:
+        if facts.units.num_rows + facts.history.num_rows + facts.opt_outs.num_rows == 0:
+            self.units, self.history, self.units_by_msisdn, self.listed = [], {}, {}, set()
+            return
         self.units = facts.units.to_pylist()
         self.history = _by_msisdn(facts.history.to_pylist())
         self.units_by_msisdn = _by_msisdn(self.units)
@@ -110,13 +113,14 @@ class Referee:
         history = self.history.get(msisdn, [])
         used = self._used(msisdn)
         cap_row = self._cap_row(profile)
+        memo = _Memo(self, profile)
         found = []
         for campaign_id in sorted(set(campaign_ids)):
             campaign = self.campaigns[campaign_id]
             for offer_id in campaign.offers:
                 offer = self.offers[offer_id]
                 candidate = Candidate(msisdn, campaign, offer, score(campaign, offer))
-                self._judge(candidate, profile, history, used, cap_row)
+                self._judge(candidate, memo, history, used, cap_row)
                 found.append(candidate)
         self._arbitrate(found)
         return found
@@ -124,20 +128,21 @@ class Referee:
     def _judge(
         self,
         candidate: Candidate,
-        profile: Profile,
+        memo: _Memo,
         history: list[dict[str, Any]],
         used: dict[str, int],
         cap_row: dict[str, int],
     ) -> None:
         campaign, offer = candidate.campaign, candidate.offer
+        profile = memo.profile
         marketing = campaign.kind == MARKETING
         if self._begun(campaign, history):
             candidate.outcome = "campaign.contacted"
         elif self._done_today(candidate.msisdn, history):
             candidate.outcome = "day.contacted"  # one contact a subscriber a day
-        elif self.eligible[offer.id](profile) is not True:
+        elif not memo.eligible(offer.id):
             candidate.outcome = "offer.not_eligible"
-        elif (reason := self.dnd_reason[campaign.id](profile)) is not None:
+        elif (reason := memo.dnd_reason(campaign)) is not None:
             candidate.outcome = reason
         elif self._excluded_campaign(campaign, history):
             candidate.outcome = "campaign.excluded"
@@ -250,6 +255,28 @@ class Referee:
             if unit["day"] == self.day:
                 counts[unit["channel"]] += 1
         return counts
+
+
+class _Memo:
+    """One subscriber's answers that do not change from candidate to candidate: whether an
+    offer is eligible, and the DND reason for a set of included categories."""
+
+    def __init__(self, referee: Referee, profile: Profile) -> None:
+        self.referee = referee
+        self.profile = profile
+        self._eligible: dict[int, bool] = {}
+        self._dnd: dict[tuple[str, ...], str | None] = {}
+
+    def eligible(self, offer_id: int) -> bool:
+        if offer_id not in self._eligible:
+            self._eligible[offer_id] = self.referee.eligible[offer_id](self.profile) is True
+        return self._eligible[offer_id]
+
+    def dnd_reason(self, campaign: CampaignSpec) -> str | None:
+        key = campaign.dnd_include
+        if key not in self._dnd:
+            self._dnd[key] = self.referee.dnd_reason[campaign.id](self.profile)
+        return self._dnd[key]
 
 
 def _by_msisdn(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -47,15 +47,18 @@ class Listener:
     name: str
     event: str
     condition: Evaluator | None  # None: every event of the type
-    members: npt.NDArray[np.int64]  # sorted numbers
+    members: npt.NDArray[np.int64] | None  # sorted numbers; None: every subscriber
     delay: timedelta
     window: tuple[time, time] | None
     respond_within: timedelta
 
-    def member(self, msisdn: str) -> bool:
-        key = int(msisdn)
-        at = int(np.searchsorted(self.members, key))
-        return at < len(self.members) and int(self.members[at]) == key
+    def member(self, key: int) -> bool:
+        """Whether the number ``key`` (the msisdn as an integer) is among the members."""
+        members = self.members
+        if members is None:
+            return True
+        at = int(members.searchsorted(key))
+        return at < len(members) and int(members[at]) == key
 
     def due(self, at: datetime) -> datetime:
         """When the contact may go out: after the delay, inside the window."""
@@ -121,7 +124,7 @@ def decide(
         return None
     if profile is None:
         return Decision(event, NOT_IN_SNAPSHOT, {"triggers": []})
-    heard = [(listener, _why_not(listener, event, profile, now)) for listener in listeners]
+    heard = _heard(listeners, event, profile, now)
     explanation: dict[str, Any] = {
         "triggers": [
             {"campaign_id": t.spec.id, "name": t.name, "matched": why is None, "reason": why}
@@ -170,16 +173,23 @@ def _per_campaign(judged: Sequence[online.Candidate]) -> dict[int, str]:
     return {cid: str(c.outcome) for cid, c in best.items()}
 
 
-def _why_not(
-    listener: Listener, event: Event, profile: Mapping[str, Any], now: datetime
-) -> str | None:
-    if now - event.at > listener.respond_within:
-        return LATE
-    if not listener.member(event.msisdn):
-        return NOT_MEMBER
-    if listener.condition is not None and listener.condition(profile) is not True:
-        return CONDITION
-    return None
+def _heard(
+    listeners: list[Listener], event: Event, profile: Mapping[str, Any], now: datetime
+) -> list[tuple[Listener, str | None]]:
+    """Each listener with why it does not act on the event (None: it does), checked in the
+    order lateness, membership, condition. The hot loop of the online path: kept flat."""
+    age, key = now - event.at, int(event.msisdn)
+    heard: list[tuple[Listener, str | None]] = []
+    for listener in listeners:
+        if age > listener.respond_within:
+            heard.append((listener, LATE))
+        elif listener.members is not None and not listener.member(key):
+            heard.append((listener, NOT_MEMBER))
+        elif listener.condition is not None and listener.condition(profile) is not True:
+            heard.append((listener, CONDITION))
+        else:
+            heard.append((listener, None))
+    return heard
 
 
 def _candidate(candidate: online.Candidate) -> dict[str, Any]:

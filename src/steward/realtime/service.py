@@ -92,10 +92,15 @@ def _listener(
 ) -> Listener:
     trigger = Trigger.model_validate(campaign.trigger)
     rule = check_condition(library, catalogue, trigger.event, trigger.condition)
-    members = lake.engine.query(
-        f"SELECT DISTINCT CAST(msisdn AS BIGINT) AS k "
-        f"FROM ({members_sql(session, lake, catalogue, campaign, snapshot)}) ORDER BY 1"
+    members = (
+        lake.engine.query(
+            f"SELECT DISTINCT CAST(msisdn AS BIGINT) AS k "
+            f"FROM ({members_sql(session, lake, catalogue, campaign, snapshot)}) ORDER BY 1"
+        )["k"]
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int64)
     )
+    everyone = lake.engine.query(f"SELECT count(*) AS n FROM {snapshot}")["n"][0].as_py()
     window = None
     if trigger.window_start is not None and trigger.window_end is not None:
         window = (trigger.window_start, trigger.window_end)
@@ -104,7 +109,7 @@ def _listener(
         name=campaign.name,
         event=trigger.event,
         condition=None if rule is None else to_python(rule),
-        members=members["k"].to_numpy(zero_copy_only=False).astype(np.int64),
+        members=None if len(members) == everyone else members,
         delay=timedelta(minutes=trigger.delay_minutes),
         window=window,
         respond_within=timedelta(minutes=trigger.respond_within_minutes),
