@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from steward.campaigns.models import Campaign
 from steward.campaigns.service import CampaignError
 from steward.contacts.models import ContactEvent
-from steward.events.library import Event, load_library, validate_event
+from steward.events.library import Event, EventLibrary, load_library, validate_event
 from steward.events.models import EventDecision, EventInbox, WatchEntry
 from steward.offers.models import Offer
 from steward.realtime import service
@@ -41,11 +41,17 @@ def runtime(d: Day, day: date = DAY) -> service.Runtime:
         d.session, d.lake, d.catalogue, d.policy, LIBRARY, day=day, snapshot=latest[1]
     )
     offers = {o.id: o for o in d.session.scalars(select(Offer))}
-    return service.Runtime(profile=profile, triggers=triggers, policy=d.policy, offers=offers)
+    return service.Runtime(
+        profile=profile, triggers=triggers, policy=d.policy, offers=offers, library=LIBRARY
+    )
 
 
-def contacts(session: Session) -> list[ContactEvent]:
-    return list(session.scalars(select(ContactEvent).order_by(ContactEvent.id)))
+def contacts(session: Session, *, notices: bool = False) -> list[ContactEvent]:
+    """The ledger's rows: campaigns' contacts, or with ``notices`` every row."""
+    query = select(ContactEvent).order_by(ContactEvent.id)
+    if not notices:
+        query = query.where(ContactEvent.kind != "service")
+    return list(session.scalars(query))
 
 
 def decision(session: Session, event_id: str) -> EventDecision:
@@ -171,3 +177,48 @@ def test_high_usage_events_open_a_watch_list_entry_in_the_subscriber_s_district(
 def test_a_trigger_with_a_bad_condition_is_refused_with_the_field(d: Day, condition: str) -> None:
     with pytest.raises(CampaignError, match=r"trigger\.condition"):
         launch_triggered(d, condition=condition)
+
+
+def test_an_event_s_service_action_stacks_with_a_marketing_contact(d: Day) -> None:
+    campaign = launch_triggered(d)
+    state = runtime(d)
+    low = event(1)  # balance_low: the bound top-up reminder, and the triggered campaign
+    report = service.handle(d.session, state, [low], now=NOW)
+    assert (report.notices, report.contacts) == (1, 1)
+    rows = contacts(d.session, notices=True)
+    notice = next(r for r in rows if r.kind == "service")
+    assert notice.campaign_id is None
+    assert notice.channel == "sms"
+    assert notice.detail == "尊敬的尾号0001用户，您的余额为5元，请及时充值。"
+    assert any(r.campaign_id == campaign.id and r.state == "reserved" for r in rows)
+
+
+def test_a_service_notice_holds_no_unit_and_goes_out_with_its_own_text(d: Day) -> None:
+    from steward.channels.service import send_due_sms
+    from steward.channels.sms import SimulatedSmsCentre
+    from steward.contacts.service import holding_units
+
+    recharge = event(1, type_="recharge", amount=50.0, balance_after=80.0)
+    service.handle(d.session, runtime(d), [recharge], now=NOW)
+    assert holding_units(d.session, since=DAY).num_rows == 0
+    centre = SimulatedSmsCentre()
+    sent = send_due_sms(d.session, centre, day=DAY, now=NOW, quiet=None)
+    assert sent.sent == 1
+    [row] = [r for r in contacts(d.session, notices=True) if r.state == "sent"]
+    assert row.kind == "service"
+
+
+def test_a_switched_off_action_sends_nothing(d: Day) -> None:
+    spec = LIBRARY.get("recharge")
+    assert spec is not None
+    quiet = spec.service_actions[0].model_copy(update={"enabled": False})
+    library = EventLibrary(
+        events=tuple(
+            e.model_copy(update={"service_actions": [quiet]}) if e.name == "recharge" else e
+            for e in LIBRARY.events
+        )
+    )
+    state = runtime(d)
+    state.library = library
+    recharge = event(1, type_="recharge", amount=50.0, balance_after=80.0)
+    assert service.handle(d.session, state, [recharge], now=NOW).notices == 0

@@ -193,7 +193,10 @@ def contacts_by_subscriber(home: Home) -> dict[str, int]:
     with Session(home.engine) as session:
         rows = session.execute(
             select(ContactEvent.msisdn, func.count())
-            .where(ContactEvent.state.in_(["reserved", "held_back"]))
+            .where(
+                ContactEvent.state.in_(["reserved", "held_back"]),
+                ContactEvent.kind != "service",
+            )
             .group_by(ContactEvent.msisdn)
         ).all()
     return {r[0]: int(r[1]) for r in rows}
@@ -230,7 +233,13 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_repeats_nothing(
     assert processed == len(events)
     with Session(home.engine) as session:
         decided = session.scalar(select(func.count()).select_from(EventDecision))
+        notices = session.execute(
+            select(func.count(), func.count(ContactEvent.contact_key.distinct())).where(
+                ContactEvent.kind == "service"
+            )
+        ).one()
     assert decided == len(events)  # each event decided once: none lost, none twice
+    assert tuple(notices) == (len(events), len(events))  # each event's reminder, once
     # one contact a subscriber a day across the three campaigns, however the work was split
     assert contacts_by_subscriber(home) == {number(n): 1 for n in range(SUBSCRIBERS)}
 

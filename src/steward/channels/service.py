@@ -26,7 +26,13 @@ from steward.channels.orders import OrderCentre, order_for_contact
 from steward.channels.replies import ReplyKind, parse_reply
 from steward.channels.sms import Receipt, SmsCentre
 from steward.contacts.models import ContactEvent, State
-from steward.contacts.service import CONTACT_FIELDS, append, follow_up, still_reserved
+from steward.contacts.service import (
+    CONTACT_FIELDS,
+    SERVICE,
+    append,
+    follow_up,
+    still_reserved,
+)
 from steward.db import utcnow
 from steward.offers.models import Channel, Offer
 from steward.offers.service import by_reply_code
@@ -146,6 +152,8 @@ def _submit(
 def _text(
     session: Session, offers: dict[int, Offer | None], render: Render, contact: Mapping[str, Any]
 ) -> str | None:
+    if contact["kind"] == SERVICE:
+        return str(contact.get("detail") or "") or None  # the notice's text, written at the event
     offer_id = contact["offer_id"]
     if offer_id is None:
         return None
@@ -280,6 +288,7 @@ def _replied_to(
         .where(
             ContactEvent.msisdn == inbound.msisdn,
             ContactEvent.channel == SMS,
+            ContactEvent.kind != SERVICE,  # a notice asks for no answer
             ContactEvent.state.in_([State.SENT.value, State.DELIVERED.value]),
             ContactEvent.at >= inbound.received_at - REPLY_WINDOW,
             ~exists().where(

@@ -53,6 +53,9 @@ CONTACT_FIELDS = (
     "arm",
 )
 BATCH_ROWS = 50_000
+# A service notice (an event's bound action: "your balance is low"): recorded like any
+# contact, but it holds no cap unit and does not end the subscriber's day.
+SERVICE = "service"
 
 
 class LedgerError(ValueError):
@@ -126,7 +129,8 @@ def still_reserved(
     is an extra condition on ``ContactEvent`` that leaves a contact out; with ``now``, a
     contact due later (a trigger's delay or window) waits."""
     later = aliased(ContactEvent)
-    query = select(*(getattr(ContactEvent, f) for f in CONTACT_FIELDS)).where(
+    fields = (getattr(ContactEvent, f) for f in CONTACT_FIELDS)
+    query = select(*fields, ContactEvent.detail).where(
         ContactEvent.day == day,
         ContactEvent.channel == channel,
         ContactEvent.arm == Arm.TARGET.value,
@@ -156,6 +160,7 @@ def units_on(session: Session, *, day: date, channel: str) -> int:
         ContactEvent.day == day,
         ContactEvent.channel == channel,
         ContactEvent.state == State.RESERVED.value,
+        ContactEvent.kind != SERVICE,
         ~_released(),
     )
     return int(session.scalar(query) or 0)
@@ -178,6 +183,7 @@ def holding_units(
     ).where(
         ContactEvent.state == State.RESERVED.value,
         ContactEvent.day >= since,
+        ContactEvent.kind != SERVICE,
         ~_released(),
     )
     if until is not None:

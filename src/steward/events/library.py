@@ -103,6 +103,19 @@ class ServiceAction(BaseModel):
     template_en: str = Field(min_length=1)
     channel: ActionChannel
     strategy: str
+    enabled: bool = True  # an operator switches an action off here, without a code change
+
+    @property
+    def needs_offer(self) -> bool:
+        """A template that names the offer goes with a triggered campaign's contact, never
+        alone."""
+        return "offer_name" in placeholders(self.template_zh) | placeholders(self.template_en)
+
+    def render(self, params: Mapping[str, Any], msisdn: str, *, english: bool = False) -> str:
+        """The text, filled from the event's parameters (and the number's last four digits)."""
+        values = {k: _shown(v) for k, v in params.items()} | {"msisdn_tail": msisdn[-4:]}
+        template = self.template_en if english else self.template_zh
+        return template.format_map(_Blank(values))
 
     @field_validator("strategy")
     @classmethod
@@ -120,6 +133,21 @@ class ServiceAction(BaseModel):
     def _template(cls, value: str) -> str:
         placeholders(value)
         return value
+
+
+class _Blank(dict[str, str]):
+    """Optional parameters the event left out read as nothing, not as an error."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    return str(value)
 
 
 def placeholders(template: str) -> set[str]:

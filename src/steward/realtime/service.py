@@ -25,6 +25,7 @@ from steward.campaigns.batch import campaign_spec, members_sql, offer_spec, runn
 from steward.campaigns.models import Campaign
 from steward.campaigns.schemas import Trigger
 from steward.contacts import service as ledger
+from steward.contacts.service import SERVICE
 from steward.events.library import Event, EventLibrary
 from steward.events.models import EventDecision, EventInbox, TriggerOutcome, WatchEntry
 from steward.events.service import inbox_row
@@ -124,6 +125,7 @@ class Runtime:
     triggers: Triggers
     policy: Policy
     offers: dict[int, Offer]
+    library: EventLibrary
 
 
 @dataclass
@@ -132,6 +134,7 @@ class BatchReport:
     duplicates: int = 0
     decided: int = 0
     contacts: int = 0
+    notices: int = 0  # service actions' messages (R-EVT-1)
     outcomes: dict[str, int] = field(default_factory=dict)
     channels: dict[str, int] = field(default_factory=dict)  # contacts by channel
 
@@ -162,6 +165,7 @@ def handle(
         view = runtime.profile.view(event.msisdn, event)
         decision = decide(runtime.triggers, event, view, now=now, facts=facts, room=room)
         _watch(session, runtime, event)
+        report.notices += _serve(session, runtime, event, now)
         if decision is not None:
             report.decided += 1
             report.outcomes[decision.outcome] = report.outcomes.get(decision.outcome, 0) + 1
@@ -245,6 +249,39 @@ def _record(session: Session, runtime: Runtime, decision: Decision, now: datetim
         ],
     )
     return contacts
+
+
+def _serve(session: Session, runtime: Runtime, event: Event, now: datetime) -> int:
+    """The service actions bound to the event's type (R-EVT-1): a notice each, beside any
+    marketing contact — service contacts hold no cap unit and do not end the subscriber's
+    day. An action whose text names an offer goes only with a triggered campaign's contact
+    (its offer's own text says it), and only SMS actions are carried until the app and
+    outbound adapters take notices."""
+    spec = runtime.library.get(event.type)
+    if spec is None or runtime.profile.row(event.msisdn) is None:
+        return 0
+    rows = [
+        {
+            "contact_key": "sa-"
+            + hashlib.blake2b(f"{event.id}|{action.name}".encode(), digest_size=16).hexdigest(),
+            "state": "reserved",
+            "day": now.date(),
+            "msisdn": event.msisdn,
+            "campaign_id": None,
+            "kind": SERVICE,
+            "offer_id": None,
+            "category": None,
+            "exclusion_group": None,
+            "channel": Channel.SMS.value,
+            "detail": action.render(event.params, event.msisdn)[:200],
+            "source": f"service {event.type}"[:32],
+            "due_at": now,
+        }
+        for action in spec.service_actions
+        if action.enabled and not action.needs_offer and action.channel.value == Channel.SMS.value
+    ]
+    ledger.append(session, rows)
+    return len(rows)
 
 
 def _watch(session: Session, runtime: Runtime, event: Event) -> None:

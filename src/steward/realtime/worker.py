@@ -120,7 +120,13 @@ class Decider:
             len(profile),
             triggers.count(),
         )
-        return Runtime(profile=profile, triggers=triggers, policy=self.policy, offers=offers)
+        return Runtime(
+            profile=profile,
+            triggers=triggers,
+            policy=self.policy,
+            offers=offers,
+            library=self.library,
+        )
 
     def handle(self, payloads: Sequence[dict[str, Any]]) -> BatchReport:
         """Check, decide and commit a batch; a malformed event goes to quarantine."""

@@ -292,7 +292,8 @@ def run_events(
         quarantine=quarantine,
         clock=lambda: now,
     )
-    totals: dict[str, Any] = {"replayed": len(raws), "decided": 0, "contacts": 0, "outcomes": {}}
+    totals: dict[str, Any] = {"replayed": len(raws), "decided": 0, "contacts": 0, "notices": 0}
+    totals["outcomes"] = {}
     bus, after = InProcessBus(partitions=1), 0
     while True:
         after = relay(decider.transaction, bus, after=after)
@@ -303,6 +304,7 @@ def run_events(
         bus.ack(deliveries)
         totals["decided"] += report.decided
         totals["contacts"] += report.contacts
+        totals["notices"] += report.notices
         for outcome, n in report.outcomes.items():
             totals["outcomes"][outcome] = totals["outcomes"].get(outcome, 0) + n
 
