@@ -82,3 +82,13 @@ def test_producers_post_events_and_others_may_not(api: Api) -> None:
     assert {"type", "msisdn", "at"} <= fields
     refused = api.client.post("/events", json=low_balance("e3"), headers=api.as_("planner"))
     assert refused.status_code == 403
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(api: Api) -> None:
+    headers = api.as_("data_admin")
+    huge = [
+        low_balance(f"e{n}") | {"params": {"balance": 1.0, "x": "y" * 3000}} for n in range(900)
+    ]
+    refused = api.client.post("/events", json=huge, headers=headers)
+    assert refused.status_code == 413
+    assert "at most" in refused.json()["detail"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import make_asgi_app
 
 from steward import db
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(events_api.watch_router)
     app.include_router(ops_api.router)
     app.include_router(realtime_api.router)
+    app.middleware("http")(_refuse_oversized_events)
     # counts and latencies only, no subscriber data: open to the scraper like a health check
     app.mount("/metrics", make_asgi_app(registry=metrics.REGISTRY))
     app.add_exception_handler(RuleError, _rule_error)
@@ -77,6 +79,21 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(OfferError, _unprocessable)
     app.add_exception_handler(CampaignError, _unprocessable)
     return app
+
+
+MAX_EVENTS_BODY = 2 * 1024 * 1024  # a full batch of 1 000 events is far below this
+
+
+async def _refuse_oversized_events(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """An events body larger than any valid batch is refused before it is read (413)."""
+    if request.url.path.rstrip("/") == "/events" and request.method == "POST":
+        length = request.headers.get("content-length")
+        if length is None or not length.isdigit() or int(length) > MAX_EVENTS_BODY:
+            detail = f"an events body must state its length, at most {MAX_EVENTS_BODY} bytes"
+            return JSONResponse({"detail": detail}, status_code=413)
+    return await call_next(request)
 
 
 async def _rule_error(_request: Request, exc: Exception) -> JSONResponse:
