@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -83,3 +83,13 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit when the block ends, roll back if it raises."""
     with factory() as session, session.begin():
         yield session
+
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+def detached(row: ModelT) -> ModelT:
+    """A copy of ``row``'s columns outside any session: safe to keep between requests and
+    threads (the original stays in its session, untouched)."""
+    mapper = type(row).__table__.columns
+    return type(row)(**{c.key: getattr(row, c.key) for c in mapper})

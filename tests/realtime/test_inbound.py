@@ -56,17 +56,12 @@ def hall(d: Day) -> Day:
     return d
 
 
+def listing(d: Day) -> inbound.Listing:
+    return inbound.build_listing(d.session, d.lake, d.catalogue, d.policy, DAY)
+
+
 def decide(d: Day, msisdn: str, channel: Channel, **extra: Any) -> inbound.Decision:
-    return inbound.offers_for(
-        d.session,
-        d.lake,
-        d.catalogue,
-        d.policy,
-        msisdn=msisdn,
-        channel=channel,
-        day=DAY,
-        **extra,
-    )
+    return inbound.offers_for(d.session, listing(d), msisdn=msisdn, channel=channel, **extra)
 
 
 def report(
@@ -82,7 +77,7 @@ def report(
         "by": "clerk",
         "orders": SimulatedOrderCentre(),
     }
-    return inbound.record_feedback(d.session, d.lake, **(arguments | extra))
+    return inbound.record_feedback(d.session, listing(d), **(arguments | extra))
 
 
 def trail(session: Session, key: str) -> list[tuple[str, str | None]]:

@@ -156,8 +156,10 @@ def _serve_all(
         f"{settings.event_workers} event worker(s) on {bus}, the day's loop at {at:%H:%M}; "
         "Ctrl-C or SIGTERM stops"
     )
+    served = create_app(settings)
+    served.state.shared_profile = running.decider.current_profile  # fresh tags for /decide
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        uvicorn.run(served, host=host, port=port, log_config=None)
     finally:
         running.join()
 

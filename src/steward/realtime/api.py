@@ -11,8 +11,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from steward.auth.models import Role, User
 from steward.campaigns.batch import RunError
@@ -20,7 +21,8 @@ from steward.channels.orders import OrderStatus
 from steward.events import metrics
 from steward.offers.models import Channel
 from steward.realtime import inbound
-from steward.web.deps import Catalogue, DbSession, LakeDep, OrderCentreDep, PolicyDep, RequireRole
+from steward.realtime.service import Refreshing
+from steward.web.deps import DbSession, OrderCentreDep, RequireRole
 
 router = APIRouter(prefix="/decide", tags=["decide"])
 
@@ -115,12 +117,10 @@ class FeedbackRead(BaseModel):
 
 @router.get("/{msisdn}", response_model=DecisionRead)
 def decide(
+    request: Request,
     msisdn: Msisdn,
     channel: DecideChannel,
     session: DbSession,
-    lake: LakeDep,
-    catalogue: Catalogue,
-    policy: PolicyDep,
     user: Reader,
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
     day: date | None = None,
@@ -130,14 +130,12 @@ def decide(
     started = time.perf_counter()
     try:
         with _refusals():
+            listing = _listing(request, session, day or date.today())
             return inbound.offers_for(
                 session,
-                lake,
-                catalogue,
-                policy,
+                listing,
                 msisdn=msisdn,
                 channel=channel.channel,
-                day=day or date.today(),
                 limit=limit,
                 district=user.district,
             )
@@ -147,10 +145,10 @@ def decide(
 
 @router.post("/{msisdn}/feedback", response_model=FeedbackRead)
 def feedback(
+    request: Request,
     msisdn: Msisdn,
     feedback_in: FeedbackIn,
     session: DbSession,
-    lake: LakeDep,
     user: Reporter,
     centre: OrderCentreDep,
     day: date | None = None,
@@ -158,20 +156,47 @@ def feedback(
     """What the channel did with an offer: shown, accepted (which orders it) or rejected;
     repeating a report changes nothing."""
     with _refusals():
+        the_day = day or date.today()
         return inbound.record_feedback(
             session,
-            lake,
+            _listing(request, session, the_day),
             msisdn=msisdn,
             campaign_id=feedback_in.campaign_id,
             offer_id=feedback_in.offer_id,
             channel=feedback_in.channel.channel,
             outcome=feedback_in.outcome,
-            day=day or date.today(),
+            day=the_day,
             by=user.username,
             district=user.district,
             orders=centre,
             note=feedback_in.note,
         )
+
+
+LISTING_CHECK_S = 5.0  # a campaign paused or a new snapshot shows within this
+
+
+def _listing(request: Request, session: Session, day: date) -> inbound.Listing:
+    """The app's compiled listing of ``day`` (built under the lake's lock when it changed).
+    Under ``steward run`` it shares the event workers' online profile."""
+    state = request.app.state
+    if getattr(state, "listings", None) is None:
+
+        def build(build_session: Session, build_day: date) -> inbound.Listing:
+            shared = getattr(state, "shared_profile", None)
+            with state.lake_lock:
+                return inbound.build_listing(
+                    build_session,
+                    state.lake,
+                    state.catalogue,
+                    state.policy,
+                    build_day,
+                    profile=shared() if shared is not None else None,
+                )
+
+        state.listings = Refreshing(build, every_s=LISTING_CHECK_S)
+    listings: Refreshing[inbound.Listing] = state.listings
+    return listings.get(session, day, state.lake)
 
 
 @contextmanager

@@ -17,26 +17,39 @@ does. Repeating a report changes nothing.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.auth.service import audit, within
-from steward.campaigns.batch import campaign_spec, members_sql, offer_spec, running
+from steward.campaigns.batch import campaign_spec, offer_spec, running
 from steward.campaigns.models import Campaign
 from steward.channels.orders import OrderCentre, OrderResult, order_for_contact
 from steward.channels.service import render_sms
 from steward.contacts import service as ledger
 from steward.contacts.models import Arm, State
+from steward.db import detached
+from steward.events.triggers import rederived
 from steward.lake.service import Lake
 from steward.offers.models import Channel, Offer
 from steward.policy import online
-from steward.policy.arbitration import HELD_BACK, control_draw, ledger_facts
+from steward.policy.arbitration import (
+    HELD_BACK,
+    CampaignSpec,
+    LedgerFacts,
+    control_draw,
+    ledger_facts,
+)
 from steward.policy.config import Policy
+from steward.realtime.profile import OnlineProfile, ProfileView
+from steward.realtime.service import is_member, member_numbers
 from steward.segments import service as segments
 from steward.tags import service as tags
 from steward.tags.schemas import TagCatalogue
@@ -126,22 +139,96 @@ class FeedbackResult:
     order: OrderResult | None
 
 
-@dataclass(frozen=True)
-class _Subscriber:
+@dataclass
+class Listing:
+    """The day's running batch campaigns compiled once for the inbound path: the online
+    profile, each campaign's members as sorted numbers, the offers, and a referee a channel
+    — so a request reads memory and the subscriber's ledger facts, never the lake."""
+
+    day: date
     snapshot_day: date
-    snapshot: str
-    profile: dict[str, Any]
+    profile: OnlineProfile
+    campaigns: dict[int, Campaign]  # detached from their session
+    members: dict[int, npt.NDArray[np.int64] | None]
+    offers: dict[int, Offer]
+    segment_names: dict[int, str]
+    catalogue: TagCatalogue
+    policy: Policy
+    _referees: dict[Channel, online.Referee] = field(default_factory=dict)
+
+    def referee(self, channel: Channel) -> online.Referee:
+        """Every campaign on ``channel`` as its only channel, the rules compiled once."""
+        if channel not in self._referees:
+            listing = [c for c in self.campaigns.values() if channel.value in c.channels]
+            self._referees[channel] = online.Referee(
+                day=self.day,
+                policy=self.policy,
+                catalogue=self.catalogue,
+                campaigns=[_on(c, self.day, channel) for c in listing],
+                offers=[offer_spec(o) for o in self.offers.values()],
+                facts=LedgerFacts(units=pa.table({}), history=pa.table({})),
+            )
+        return self._referees[channel]
+
+    def subscriber(self, msisdn: str, district: str) -> ProfileView:
+        view = self.profile.view(msisdn)
+        if view is None or not within(f"{view.get('city')}/{view.get('county')}", district):
+            # outside the caller's district a number is as unknown as one never seen
+            raise UnknownSubscriberError(f"no subscriber {msisdn} in the profile snapshot")
+        return view
 
 
-def offers_for(
+def _on(campaign: Campaign, day: date, channel: Channel) -> CampaignSpec:
+    return replace(campaign_spec(campaign, day), channels=(channel,))
+
+
+def build_listing(
     session: Session,
     lake: Lake,
     catalogue: TagCatalogue,
     policy: Policy,
+    day: date,
+    *,
+    profile: OnlineProfile | None = None,
+) -> Listing:
+    """Compile ``day``'s listing; ``profile`` is an online profile to share (the event
+    workers', with what events changed) when it is of the newest snapshot."""
+    latest = tags.latest_snapshot(session, lake, day)
+    if latest is None:
+        raise DecideError(f"no profile snapshot on or before {day}: run steward tags refresh")
+    snapshot_day, snapshot = latest
+    if profile is None or profile.as_of != snapshot_day:
+        table = lake.engine.query(f"SELECT * FROM {snapshot}")
+        profile = OnlineProfile(table, snapshot_day, rederived(catalogue))
+    campaigns = running(session, day)
+    members = {c.id: member_numbers(session, lake, catalogue, c, snapshot) for c in campaigns}
+    wanted = {o for c in campaigns for o in c.offer_ids}
+    offers = _offers(session, wanted)
+    names = {
+        i: s.name
+        for c in campaigns
+        for i in c.segment_ids
+        if (s := segments.get(session, i)) is not None
+    }
+    return Listing(
+        day=day,
+        snapshot_day=snapshot_day,
+        profile=profile,
+        campaigns={c.id: detached(c) for c in campaigns},
+        members=members,
+        offers={i: detached(o) for i, o in offers.items()},
+        segment_names=names,
+        catalogue=catalogue,
+        policy=policy,
+    )
+
+
+def offers_for(
+    session: Session,
+    listing: Listing,
     *,
     msisdn: str,
     channel: Channel,
-    day: date,
     limit: int = 5,
     district: str = "province",
 ) -> Decision:
@@ -155,12 +242,14 @@ def offers_for(
     the top quartile by score: at least the best offer, ties included. ``district`` is the
     caller's: a subscriber outside it is unknown (``UnknownSubscriberError``).
     """
-    subscriber = _subscriber(session, lake, msisdn, day, district)
-    listing = [c for c in running(session, day) if channel.value in c.channels]
-    member = _member_of(session, lake, catalogue, listing, subscriber.snapshot, msisdn)
-    campaigns = {c.id: c for c in listing if c.id in member}
-    offers = _offers(session, {o for c in campaigns.values() for o in c.offer_ids})
-    judged = _judge(session, catalogue, policy, campaigns, offers, subscriber, channel, day)
+    profile = listing.subscriber(msisdn, district)
+    campaigns = {
+        c.id: c
+        for c in listing.campaigns.values()
+        if channel.value in c.channels and is_member(listing.members[c.id], msisdn)
+    }
+    offers = listing.offers
+    judged = _judge(session, listing, campaigns, profile, msisdn, channel)
     for candidate in judged:
         if candidate.outcome in OFFERABLE and _held_back(candidate):
             candidate.outcome = HELD_BACK
@@ -172,69 +261,33 @@ def offers_for(
     return Decision(
         msisdn=msisdn,
         channel=channel,
-        day=day,
-        snapshot=subscriber.snapshot_day,
+        day=listing.day,
+        snapshot=listing.snapshot_day,
         offers=[
-            _offered(session, rank, c, campaigns, offers, channel, threshold)
+            _offered(listing, rank, c, campaigns, offers, channel, threshold)
             for rank, c in enumerate(chosen[:limit], start=1)
         ],
         excluded=[_excluded(c, campaigns, offers) for c in judged if c not in chosen],
     )
 
 
-def _subscriber(session: Session, lake: Lake, msisdn: str, day: date, district: str) -> _Subscriber:
-    latest = tags.latest_snapshot(session, lake, day)
-    if latest is None:
-        raise DecideError(f"no profile snapshot on or before {day}: run steward tags refresh")
-    snapshot_day, snapshot = latest
-    rows = lake.engine.query(f"SELECT * FROM {snapshot} WHERE msisdn = ?", [msisdn]).to_pylist()
-    if not rows or not within(f"{rows[0].get('city')}/{rows[0].get('county')}", district):
-        # outside the caller's district a number is as unknown as one never seen
-        raise UnknownSubscriberError(f"no subscriber {msisdn} in the profile snapshot")
-    return _Subscriber(snapshot_day, snapshot, rows[0])
-
-
-def _member_of(
-    session: Session,
-    lake: Lake,
-    catalogue: TagCatalogue,
-    campaigns: list[Campaign],
-    snapshot: str,
-    msisdn: str,
-) -> set[int]:
-    if not campaigns:
-        return set()
-    union = " UNION ALL ".join(
-        members_sql(session, lake, catalogue, c, snapshot) for c in campaigns
-    )
-    query = f"SELECT DISTINCT campaign_id FROM ({union}) WHERE msisdn = ?"
-    return {int(r["campaign_id"]) for r in lake.engine.query(query, [msisdn]).to_pylist()}
-
-
 def _judge(
     session: Session,
-    catalogue: TagCatalogue,
-    policy: Policy,
+    listing: Listing,
     campaigns: dict[int, Campaign],
-    offers: dict[int, Offer],
-    subscriber: _Subscriber,
+    profile: ProfileView,
+    msisdn: str,
     channel: Channel,
-    day: date,
 ) -> list[online.Candidate]:
     """The referee's verdicts, each campaign reaching the subscriber through ``channel`` only."""
     if not campaigns:
         return []
-    specs = [replace(campaign_spec(c, day), channels=(channel,)) for c in campaigns.values()]
-    msisdn = str(subscriber.profile["msisdn"])
-    referee = online.Referee(
-        day=day,
-        policy=policy,
-        catalogue=catalogue,
-        campaigns=specs,
-        offers=[offer_spec(o) for o in offers.values()],
-        facts=ledger_facts(session, day=day, policy=policy, campaigns=specs, msisdn=msisdn),
+    referee = listing.referee(channel)
+    specs = [referee.campaigns[c] for c in campaigns]
+    facts = ledger_facts(
+        session, day=listing.day, policy=listing.policy, campaigns=specs, msisdn=msisdn
     )
-    return referee.candidates(msisdn, subscriber.profile, list(campaigns))
+    return referee.with_facts(facts).candidates(msisdn, profile, list(campaigns))
 
 
 def _offers(session: Session, ids: set[int]) -> dict[int, Offer]:
@@ -254,7 +307,7 @@ def _strong_threshold(scores: list[float]) -> float:
 
 
 def _offered(
-    session: Session,
+    listing: Listing,
     rank: int,
     candidate: online.Candidate,
     campaigns: dict[int, Campaign],
@@ -276,19 +329,19 @@ def _offered(
         strong=candidate.score >= threshold,
         outcome=candidate.outcome or "winner",
         text=channel_text(offer, channel, candidate.msisdn),
-        reasons=_reasons(session, candidate, campaign, offer, channel),
+        reasons=_reasons(listing, candidate, campaign, offer, channel),
     )
 
 
 def _reasons(
-    session: Session,
+    listing: Listing,
     candidate: online.Candidate,
     campaign: Campaign,
     offer: Offer,
     channel: Channel,
 ) -> list[str]:
     """Why this offer suits, in the order the rules were passed."""
-    names = [s.name for i in campaign.segment_ids if (s := segments.get(session, i)) is not None]
+    names = [listing.segment_names[i] for i in campaign.segment_ids if i in listing.segment_names]
     spec = candidate.campaign
     segments_named = f" (segments: {', '.join(names)})" if names else ""
     reasons = [
@@ -357,7 +410,7 @@ def contact_key(day: date, campaign_id: int, msisdn: str, channel: Channel) -> s
 
 def record_feedback(
     session: Session,
-    lake: Lake,
+    listing: Listing,
     *,
     msisdn: str,
     campaign_id: int,
@@ -381,7 +434,7 @@ def record_feedback(
     offer under the same contact) raises ``FeedbackConflictError``. ``by`` is the caller,
     kept with ``note`` in the audit log.
     """
-    _subscriber(session, lake, msisdn, day, district)
+    listing.subscriber(msisdn, district)
     campaign = _reaching(session, campaign_id, offer_id, channel, day)
     key = contact_key(day, campaign.id, msisdn, channel)
     source = f"decide {channel.value}"

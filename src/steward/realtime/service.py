@@ -11,18 +11,21 @@ the events processed and changes nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from steward.campaigns.batch import campaign_spec, members_sql, offer_spec, running
-from steward.campaigns.models import Campaign
+from steward.campaigns.models import Campaign, Transition
 from steward.campaigns.schemas import Trigger
 from steward.contacts import service as ledger
 from steward.contacts.service import SERVICE
@@ -39,6 +42,7 @@ from steward.realtime.decide import Decision, Listener, Triggers, decide, ledger
 from steward.realtime.profile import OnlineProfile
 from steward.rules import to_python
 from steward.tags.schemas import TagCatalogue
+from steward.tags.service import SNAPSHOT_TABLE
 
 PROCESSED = "processed"
 # Events that put a subscriber on the high-usage watch list (R-EVT-4), with the figure read.
@@ -93,6 +97,26 @@ def _listener(
 ) -> Listener:
     trigger = Trigger.model_validate(campaign.trigger)
     rule = check_condition(library, catalogue, trigger.event, trigger.condition)
+    window = None
+    if trigger.window_start is not None and trigger.window_end is not None:
+        window = (trigger.window_start, trigger.window_end)
+    return Listener(
+        spec=spec,
+        name=campaign.name,
+        event=trigger.event,
+        condition=None if rule is None else to_python(rule),
+        members=member_numbers(session, lake, catalogue, campaign, snapshot),
+        delay=timedelta(minutes=trigger.delay_minutes),
+        window=window,
+        respond_within=timedelta(minutes=trigger.respond_within_minutes),
+    )
+
+
+def member_numbers(
+    session: Session, lake: Lake, catalogue: TagCatalogue, campaign: Campaign, snapshot: str
+) -> npt.NDArray[np.int64] | None:
+    """The campaign's members as sorted numbers (None: every subscriber of the snapshot),
+    so one subscriber's membership is a binary search, not a query."""
     members = (
         lake.engine.query(
             f"SELECT DISTINCT CAST(msisdn AS BIGINT) AS k "
@@ -102,19 +126,52 @@ def _listener(
         .astype(np.int64)
     )
     everyone = lake.engine.query(f"SELECT count(*) AS n FROM {snapshot}")["n"][0].as_py()
-    window = None
-    if trigger.window_start is not None and trigger.window_end is not None:
-        window = (trigger.window_start, trigger.window_end)
-    return Listener(
-        spec=spec,
-        name=campaign.name,
-        event=trigger.event,
-        condition=None if rule is None else to_python(rule),
-        members=None if len(members) == everyone else members,
-        delay=timedelta(minutes=trigger.delay_minutes),
-        window=window,
-        respond_within=timedelta(minutes=trigger.respond_within_minutes),
-    )
+    return None if len(members) == everyone else members
+
+
+def is_member(members: npt.NDArray[np.int64] | None, msisdn: str) -> bool:
+    if members is None:
+        return True
+    key = int(msisdn)
+    at = int(members.searchsorted(key))
+    return at < len(members) and int(members[at]) == key
+
+
+T = TypeVar("T")
+
+
+class Refreshing(Generic[T]):
+    """A value built from the stores for a day — compiled campaigns, the online profile —
+    rebuilt when the day's running campaigns or the newest snapshot change (looked at most
+    every ``every_s``; a build costs a second, a look one small query)."""
+
+    def __init__(self, build: Callable[[Session, date], T], *, every_s: float = 30.0) -> None:
+        self.build = build
+        self.every_s = every_s
+        self._lock = threading.Lock()
+        self._held: dict[date, tuple[T, tuple[Any, ...], float]] = {}
+
+    def get(self, session: Session, day: date, lake: Lake) -> T:
+        with self._lock:
+            held = self._held.get(day)
+            if held is not None and time.monotonic() - held[2] < self.every_s:
+                return held[0]
+            signature = state_signature(session, lake, day)
+            if held is not None and held[1] == signature:
+                self._held[day] = (held[0], signature, time.monotonic())
+                return held[0]
+            value = self.build(session, day)
+            for old in sorted(self._held)[:-2]:  # today's, and a day either side, at most
+                del self._held[old]
+            self._held[day] = (value, signature, time.monotonic())
+            return value
+
+
+def state_signature(session: Session, lake: Lake, day: date) -> tuple[Any, ...]:
+    """What a day's compiled state depends on: the newest snapshot, the campaigns' moves."""
+    latest = lake.latest_day(session, SNAPSHOT_TABLE, day)
+    moves = session.scalar(select(func.max(Transition.id)))
+    return (latest, moves)
 
 
 @dataclass

@@ -19,11 +19,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steward.campaigns.models import Transition
-from steward.db import utcnow
+from steward.db import detached, utcnow
 from steward.events import metrics
 from steward.events.bus import Bus, Delivery
 from steward.events.library import Event, EventError, EventLibrary, validate_event
@@ -33,7 +32,7 @@ from steward.lake.service import Lake
 from steward.offers.models import Offer
 from steward.policy.config import Policy
 from steward.realtime.profile import OnlineProfile
-from steward.realtime.service import BatchReport, Runtime, handle, load_triggers
+from steward.realtime.service import BatchReport, Refreshing, Runtime, handle, load_triggers
 from steward.tags.schemas import TagCatalogue
 from steward.tags.service import latest_snapshot
 
@@ -68,35 +67,24 @@ class Decider:
         self.library = library
         self.quarantine = quarantine
         self.clock = clock
-        self._lock = threading.Lock()
-        self._runtime: Runtime | None = None
-        self._signature: tuple[Any, ...] | None = None
-        self._looked_at = 0.0
+        self._last: Runtime | None = None
+        self._runtimes = Refreshing(self._build, every_s=REFRESH_S)
 
     def runtime(self) -> Runtime:
-        """The current runtime, rebuilt when what it was built from has changed."""
-        with self._lock:
-            if self._runtime is None or time.monotonic() - self._looked_at > REFRESH_S:
-                self._looked_at = time.monotonic()
-                with self.transaction() as session:
-                    signature = self._signature_of(session)
-                    if signature != self._signature or self._runtime is None:
-                        self._runtime = self._build(session, signature[0])
-                        self._signature = signature
-            return self._runtime
+        """Today's runtime, rebuilt when what it was built from has changed."""
+        with self.transaction() as session:
+            return self._runtimes.get(session, self.clock().date(), self.lake)
 
-    def _signature_of(self, session: Session) -> tuple[Any, ...]:
-        day = self.clock().date()
-        latest = latest_snapshot(session, self.lake, day)
-        moves = session.scalar(select(func.max(Transition.id)))
-        return (day, None if latest is None else latest[0], moves)
+    def current_profile(self) -> OnlineProfile | None:
+        """The online profile in use, with what events changed (the inbound path shares it)."""
+        return None if self._last is None else self._last.profile
 
     def _build(self, session: Session, day: date) -> Runtime:
         latest = latest_snapshot(session, self.lake, day)
         if latest is None:
             raise NoSnapshotError("no profile snapshot: run steward tags refresh (or steward demo)")
         as_of, snapshot = latest
-        previous = self._runtime
+        previous = self._last
         if previous is not None and previous.profile.as_of == as_of:
             profile = previous.profile  # keep what events changed since the snapshot
         else:
@@ -111,22 +99,21 @@ class Decider:
             day=day,
             snapshot=snapshot,
         )
-        offers = {o.id: o for o in session.scalars(select(Offer))}
-        for offer in offers.values():
-            session.expunge(offer)
+        offers = {o.id: detached(o) for o in session.scalars(select(Offer))}
         log.info(
             "decider ready: snapshot %s, %d subscribers, %d triggers",
             as_of,
             len(profile),
             triggers.count(),
         )
-        return Runtime(
+        self._last = Runtime(
             profile=profile,
             triggers=triggers,
             policy=self.policy,
             offers=offers,
             library=self.library,
         )
+        return self._last
 
     def handle(self, payloads: Sequence[dict[str, Any]]) -> BatchReport:
         """Check, decide and commit a batch; a malformed event goes to quarantine."""
