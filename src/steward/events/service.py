@@ -99,6 +99,18 @@ def _stored(row: EventInbox) -> dict[str, Any]:
     }
 
 
+def as_sent(row: EventInbox) -> dict[str, Any]:
+    """The stored event in the form a producer sends it — what the bus carries."""
+    stored = _stored(row)
+    return {
+        "id": stored["event_id"],
+        "type": stored["type"],
+        "msisdn": stored["msisdn"],
+        "at": stored["at"].isoformat(),
+        "params": stored["params"],
+    }
+
+
 def _json(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from steward.events import metrics
 from steward.events.bus import Bus, Delivery
 from steward.events.library import Event, EventError, EventLibrary, validate_event
 from steward.events.models import EventInbox
+from steward.events.service import as_sent
 from steward.events.triggers import rederived
 from steward.lake.service import Lake
 from steward.offers.models import Offer
@@ -190,22 +191,11 @@ def relay(transaction: Transaction, bus: Bus, *, after: int, limit: int = 1_000)
             .order_by(EventInbox.id)
             .limit(limit)
         ).all()
-        payloads = [_payload(r) for r in rows]
+        payloads = [as_sent(r) for r in rows]
         last = rows[-1].id if rows else after
     if payloads:
         bus.publish(payloads)
     return last
-
-
-def _payload(row: EventInbox) -> dict[str, Any]:
-    at = row.at if row.at.tzinfo is not None else row.at.replace(tzinfo=UTC)
-    return {
-        "id": row.event_id,
-        "type": row.type,
-        "msisdn": row.msisdn,
-        "at": at.isoformat(),
-        "params": row.params,
-    }
 
 
 def relay_loop(
