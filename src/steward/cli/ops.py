@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
@@ -147,6 +150,7 @@ def _serve_all(
     from steward.ops import live
     from steward.web.app import create_app
 
+    server_class = _server_class()
     live.configure_logging()
     settings = context.settings
     running = live.start(context, context_of(ctx).lake, at=at)
@@ -158,10 +162,32 @@ def _serve_all(
     )
     served = create_app(settings)
     served.state.shared_profile = running.decider.current_profile  # fresh tags for /decide
+    server = server_class(uvicorn.Config(served, host=host, port=port, log_config=None))
+
+    def stop(_signum: int, _frame: object) -> None:
+        server.should_exit = True  # the API drains its requests, then the threads stop
+        running.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
-        uvicorn.run(served, host=host, port=port, log_config=None)
+        server.run()
     finally:
         running.join()
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, leaving the process's signals to `steward run`: SIGTERM stops
+        the API and the workers together, and the process then exits cleanly."""
+
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return Server
 
 
 def print_day(document: dict[str, Any]) -> None:
