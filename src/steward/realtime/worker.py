@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.db import detached, utcnow
@@ -206,5 +206,13 @@ def relay_loop(
     while not stop.is_set():
         sent = relay(transaction, bus, after=after)
         if sent == after:
+            with transaction() as session:
+                metrics.BACKLOG.set(undecided(session))
             stop.wait(every_s)
         after = sent
+
+
+def undecided(session: Session) -> int:
+    """Accepted events not processed yet: the backlog the workers have to catch up."""
+    query = select(func.count()).select_from(EventInbox).where(EventInbox.status == "accepted")
+    return int(session.scalar(query) or 0)
