@@ -158,7 +158,8 @@ class RedisStreamsBus:
         self, consumer: str, partitions: Sequence[int], *, count: int, block_ms: int
     ) -> list[Delivery]:
         streams: dict[Any, Any] = {self._stream(p): ">" for p in partitions}
-        answer = self._redis.xreadgroup(GROUP, consumer, streams, count=count, block=block_ms)
+        each = max(1, count // max(1, len(partitions)))  # ``count`` over all the partitions
+        answer = self._redis.xreadgroup(GROUP, consumer, streams, count=each, block=block_ms)
         return self._deliveries(answer or [])
 
     def _deliveries(self, answer: Any) -> list[Delivery]:

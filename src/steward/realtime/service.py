@@ -203,35 +203,89 @@ def handle(
     report = BatchReport(events=len(events))
     _lock(session, sorted({e.msisdn for e in events}))
     status = _status(session, [e.id for e in events])
-    fresh: list[Event] = []
+    fresh: dict[str, Event] = {}
     for event in events:
-        if status.get(event.id) == PROCESSED or event.id in {e.id for e in fresh}:
+        if status.get(event.id) == PROCESSED or event.id in fresh:
             report.duplicates += 1
         else:
-            fresh.append(event)
-
-    def room(channel: Channel) -> int:
-        return _room(session, runtime, channel)
-
-    for event in fresh:
+            fresh[event.id] = event
+    capacity = _Capacity(session, runtime)
+    pending = _Pending()
+    for event in fresh.values():
         runtime.profile.apply(event)
 
         def facts(specs: Sequence[CampaignSpec], msisdn: str = event.msisdn) -> LedgerFacts:
             return _facts(session, runtime, specs, msisdn)
 
         view = runtime.profile.view(event.msisdn, event)
-        decision = decide(runtime.triggers, event, view, now=now, facts=facts, room=room)
-        _watch(session, runtime, event)
-        report.notices += _serve(session, runtime, event, now)
+        decision = decide(runtime.triggers, event, view, now=now, facts=facts, room=capacity.room)
+        pending.watch += _watch(runtime, event)
+        pending.notices += _notices(runtime, event, now)
         if decision is not None:
-            report.decided += 1
-            report.outcomes[decision.outcome] = report.outcomes.get(decision.outcome, 0) + 1
-            if _record(session, runtime, decision, now) and decision.winner is not None:
-                report.contacts += 1
-                channel = decision.winner.channels[0].value
-                report.channels[channel] = report.channels.get(channel, 0) + 1
-    _mark_processed(session, fresh, status, now)
+            _count(report, decision)
+            _record(session, runtime, decision, now, pending, capacity)
+    pending.write(session)
+    report.notices = len(pending.notices)
+    _mark_processed(session, list(fresh.values()), status, now)
     return report
+
+
+def _count(report: BatchReport, decision: Decision) -> None:
+    report.decided += 1
+    report.outcomes[decision.outcome] = report.outcomes.get(decision.outcome, 0) + 1
+    if decision.contacts and decision.winner is not None:
+        report.contacts += 1
+        channel = decision.winner.channels[0].value
+        report.channels[channel] = report.channels.get(channel, 0) + 1
+
+
+@dataclass
+class _Pending:
+    """What a batch writes at its end, one statement a table: nothing in it is read back
+    while the batch decides (a contact is — it goes to the ledger at once)."""
+
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[dict[str, Any]] = field(default_factory=list)
+    watch: list[dict[str, Any]] = field(default_factory=list)
+
+    def write(self, session: Session) -> None:
+        for table, rows in (
+            (EventDecision, self.decisions),
+            (TriggerOutcome, self.outcomes),
+            (WatchEntry, self.watch),
+        ):
+            if rows:
+                session.execute(insert(table), rows)
+        ledger.append(session, self.notices)
+
+
+class _Capacity:
+    """Channel capacity for one batch: the channels' locks taken together in one order (two
+    workers never wait on each other crosswise), each channel's use counted once, then
+    kept as the batch takes from it."""
+
+    def __init__(self, session: Session, runtime: Runtime) -> None:
+        self.session = session
+        self.runtime = runtime
+        self.left: dict[Channel, int] | None = None
+
+    def room(self, channel: Channel) -> int:
+        if self.left is None:
+            self.left = {}
+            if self.session.get_bind().dialect.name == "postgresql":
+                for held in sorted(c.value for c in self.runtime.policy.capacity):
+                    key = _lock_key(f"capacity:{held}")
+                    self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        if channel not in self.left:
+            day = self.runtime.triggers.day
+            used = ledger.units_on(self.session, day=day, channel=channel.value)
+            self.left[channel] = max(self.runtime.policy.capacity[channel] - used, 0)
+        return self.left[channel]
+
+    def took(self, channel: Channel) -> None:
+        if self.left is not None and channel in self.left:
+            self.left[channel] -= 1
 
 
 def _lock(session: Session, msisdns: list[str]) -> None:
@@ -260,55 +314,45 @@ def _facts(
     return ledger_facts(session, day=day, policy=runtime.policy, campaigns=specs, msisdn=msisdn)
 
 
-def _room(session: Session, runtime: Runtime, channel: Channel) -> int:
-    """Capacity left today; the channel's lock makes the count and the take one step."""
-    if session.get_bind().dialect.name == "postgresql":
-        key = _lock_key(f"capacity:{channel.value}")
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-    day = runtime.triggers.day
-    used = ledger.units_on(session, day=day, channel=channel.value)
-    return max(runtime.policy.capacity[channel] - used, 0)
-
-
-def _record(session: Session, runtime: Runtime, decision: Decision, now: datetime) -> int:
-    contacts = 0
+def _record(
+    session: Session,
+    runtime: Runtime,
+    decision: Decision,
+    now: datetime,
+    pending: _Pending,
+    capacity: _Capacity,
+) -> None:
     winner = decision.winner
     if decision.contacts and winner is not None:
         offer = runtime.offers[winner.offer.id]
         row = ledger_row(decision, category=offer.category, group=offer.exclusion_group)
-        ledger.append(session, [row])
-        contacts = 1
+        ledger.append(session, [row])  # at once: the subscriber's next event reads it
+        capacity.took(winner.channels[0])
     event = decision.event
-    session.add(
-        EventDecision(
-            event_id=event.id,
-            msisdn=event.msisdn,
-            event_type=event.type,
-            event_at=event.at,
-            decided_at=now,
-            outcome=decision.outcome[:48],
-            campaign_id=None if winner is None else winner.campaign.id,
-            offer_id=None if winner is None else winner.offer.id,
-            channel=None if winner is None else winner.channels[0].value,
-            contact_key=decision.contact_key(),
-            explanation=decision.explanation,
-        )
+    pending.decisions.append(
+        {
+            "event_id": event.id,
+            "msisdn": event.msisdn,
+            "event_type": event.type,
+            "event_at": event.at,
+            "decided_at": now,
+            "outcome": decision.outcome[:48],
+            "campaign_id": None if winner is None else winner.campaign.id,
+            "offer_id": None if winner is None else winner.offer.id,
+            "channel": None if winner is None else winner.channels[0].value,
+            "contact_key": decision.contact_key(),
+            "explanation": decision.explanation,
+        }
     )
     day = runtime.triggers.day
-    if not decision.by_campaign:
-        return contacts
-    session.execute(
-        insert(TriggerOutcome),
-        [
-            {"event_id": event.id, "day": day, "campaign_id": c, "msisdn": event.msisdn}
-            | {"outcome": outcome[:48]}
-            for c, outcome in sorted(decision.by_campaign.items())
-        ],
-    )
-    return contacts
+    pending.outcomes += [
+        {"event_id": event.id, "day": day, "campaign_id": c, "msisdn": event.msisdn}
+        | {"outcome": outcome[:48]}
+        for c, outcome in sorted(decision.by_campaign.items())
+    ]
 
 
-def _serve(session: Session, runtime: Runtime, event: Event, now: datetime) -> int:
+def _notices(runtime: Runtime, event: Event, now: datetime) -> list[dict[str, Any]]:
     """The service actions bound to the event's type (R-EVT-1): a notice each, beside any
     marketing contact — service contacts hold no cap unit and do not end the subscriber's
     day. An action whose text names an offer goes only with a triggered campaign's contact
@@ -316,8 +360,8 @@ def _serve(session: Session, runtime: Runtime, event: Event, now: datetime) -> i
     outbound adapters take notices."""
     spec = runtime.library.get(event.type)
     if spec is None or runtime.profile.row(event.msisdn) is None:
-        return 0
-    rows = [
+        return []
+    return [
         {
             "contact_key": "sa-"
             + hashlib.blake2b(f"{event.id}|{action.name}".encode(), digest_size=16).hexdigest(),
@@ -337,30 +381,29 @@ def _serve(session: Session, runtime: Runtime, event: Event, now: datetime) -> i
         for action in spec.service_actions
         if action.enabled and not action.needs_offer and action.channel.value == Channel.SMS.value
     ]
-    ledger.append(session, rows)
-    return len(rows)
 
 
-def _watch(session: Session, runtime: Runtime, event: Event) -> None:
+def _watch(runtime: Runtime, event: Event) -> list[dict[str, Any]]:
+    """A watch-list entry when the event is one of high usage (R-EVT-4)."""
     if event.type not in WATCHED:
-        return
+        return []
     figure_param = WATCHED[event.type]
     view = runtime.profile.view(event.msisdn)
     city = view.get("city") if view is not None else None
     county = view.get("county") if view is not None else None
     district = "/".join(str(p) for p in (city, county) if p) or "unknown"
     figure = event.params.get(figure_param) if figure_param else None
-    session.add(
-        WatchEntry(
-            msisdn=event.msisdn,
-            reason=event.type,
-            district=district,
-            event_id=event.id,
-            figure=float(figure) if isinstance(figure, int | float) else None,
-            opened_at=event.at,
-            status="open",
-        )
-    )
+    return [
+        {
+            "msisdn": event.msisdn,
+            "reason": event.type,
+            "district": district,
+            "event_id": event.id,
+            "figure": float(figure) if isinstance(figure, int | float) else None,
+            "opened_at": event.at,
+            "status": "open",
+        }
+    ]
 
 
 def _mark_processed(

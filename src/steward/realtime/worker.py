@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from steward.db import detached, utcnow
@@ -164,7 +165,7 @@ def work(
     consumer: str,
     partitions: Sequence[int],
     stop: threading.Event,
-    batch: int = 500,
+    batch: int = 200,
     block_ms: int = 200,
     reclaim_idle_ms: int = 10_000,
 ) -> None:
@@ -178,8 +179,25 @@ def work(
         if not deliveries:
             deliveries = bus.consume(consumer, partitions, count=batch, block_ms=block_ms)
         if deliveries:
-            decider.handle([d.payload for d in deliveries])
+            _decide(decider, [d.payload for d in deliveries])
             bus.ack(deliveries)
+
+
+RETRIES = 3
+
+
+def _decide(decider: Decider, payloads: list[dict[str, Any]]) -> None:
+    """A batch the database refused for a moment (a deadlock, a lost connection) is tried
+    again: nothing of it was committed, and it is not acknowledged until it is."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            decider.handle(payloads)
+            return
+        except OperationalError:
+            if attempt == RETRIES:
+                raise
+            log.warning("batch refused by the database (attempt %d); trying again", attempt)
+            time.sleep(0.1 * attempt)
 
 
 def relay(transaction: Transaction, bus: Bus, *, after: int, limit: int = 1_000) -> int:
