@@ -166,8 +166,19 @@ def units_on(session: Session, *, day: date, channel: str) -> int:
     return int(session.scalar(query) or 0)
 
 
+Numbers = str | Sequence[str] | None  # one subscriber, some, or all
+
+
+def _of(query: Any, msisdn: Numbers, column: Any = ContactEvent.msisdn) -> Any:
+    if msisdn is None:
+        return query
+    if isinstance(msisdn, str):
+        return query.where(column == msisdn)
+    return query.where(column.in_(list(msisdn)))
+
+
 def holding_units(
-    session: Session, *, since: date, until: date | None = None, msisdn: str | None = None
+    session: Session, *, since: date, until: date | None = None, msisdn: Numbers = None
 ) -> pa.Table:
     """Contacts that hold cap units: reserved, never failed or cancelled (R-POL-4).
 
@@ -188,9 +199,7 @@ def holding_units(
     )
     if until is not None:
         query = query.where(ContactEvent.day <= until)
-    if msisdn is not None:
-        query = query.where(ContactEvent.msisdn == msisdn)
-    return _arrow(session, query)
+    return _arrow(session, _of(query, msisdn))
 
 
 def history(
@@ -198,7 +207,7 @@ def history(
     *,
     windows: Iterable[tuple[Iterable[State], date]],
     until: date | None = None,
-    msisdn: str | None = None,
+    msisdn: Numbers = None,
 ) -> pa.Table:
     """Ledger rows, every column, in any of the windows (states since a day): the facts
     intervals and campaign rules look at, read in one query."""
@@ -210,9 +219,7 @@ def history(
     query = query.where(or_(*conditions)) if conditions else query.where(false())
     if until is not None:
         query = query.where(ContactEvent.day <= until)
-    if msisdn is not None:
-        query = query.where(ContactEvent.msisdn == msisdn)
-    return _arrow(session, query)
+    return _arrow(session, _of(query, msisdn))
 
 
 def read(session: Session, *, campaign_ids: Sequence[int] | None = None) -> pa.Table:

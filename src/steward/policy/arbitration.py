@@ -163,10 +163,10 @@ def ledger_facts(
     day: date,
     policy: Policy,
     campaigns: Iterable[CampaignSpec],
-    msisdn: str | None = None,
+    msisdn: ledger.Numbers = None,
 ) -> LedgerFacts:
     """Read from the ledger the units caps count and the rows intervals look at (of one
-    subscriber when ``msisdn`` is given: the online path and "why not")."""
+    subscriber, or some, when ``msisdn`` is given: the online path and "why not")."""
     campaigns = list(campaigns)
     starts = [period_start(day, p) for p in policy.caps.periods.values()] + [day]
     units = ledger.holding_units(session, since=min(starts), until=day, msisdn=msisdn)
@@ -181,11 +181,13 @@ def ledger_facts(
     return LedgerFacts(units=units, history=history, opt_outs=opt_outs)
 
 
-def opt_out_list(session: Session, *, msisdn: str | None = None) -> pa.Table:
-    """The opt-out list (msisdn, channel), of one subscriber when ``msisdn`` is given."""
+def opt_out_list(session: Session, *, msisdn: ledger.Numbers = None) -> pa.Table:
+    """The opt-out list (msisdn, channel), of some subscribers when ``msisdn`` is given."""
     query = select(ChannelOptOut.msisdn, ChannelOptOut.channel)
-    if msisdn is not None:
+    if isinstance(msisdn, str):
         query = query.where(ChannelOptOut.msisdn == msisdn)
+    elif msisdn is not None:
+        query = query.where(ChannelOptOut.msisdn.in_(list(msisdn)))
     listed = session.execute(query).all()
     return pa.table(
         {"msisdn": [r[0] for r in listed], "channel": [r[1] for r in listed]},

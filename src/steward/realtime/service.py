@@ -211,11 +211,13 @@ def handle(
             fresh[event.id] = event
     capacity = _Capacity(session, runtime)
     pending = _Pending()
+    heard = [e for e in fresh.values() if runtime.triggers.listeners.get(e.type)]
+    known = _BatchFacts(session, runtime, sorted({e.msisdn for e in heard}))
     for event in fresh.values():
         runtime.profile.apply(event)
 
         def facts(specs: Sequence[CampaignSpec], msisdn: str = event.msisdn) -> LedgerFacts:
-            return _facts(session, runtime, specs, msisdn)
+            return known.of(msisdn)
 
         view = runtime.profile.view(event.msisdn, event)
         decision = decide(runtime.triggers, event, view, now=now, facts=facts, room=capacity.room)
@@ -223,7 +225,7 @@ def handle(
         pending.notices += _notices(runtime, event, now)
         if decision is not None:
             _count(report, decision)
-            _record(session, runtime, decision, now, pending, capacity)
+            _record(session, runtime, decision, now, pending, capacity, known)
     pending.write(session)
     report.notices = len(pending.notices)
     _mark_processed(session, list(fresh.values()), status, now)
@@ -241,9 +243,10 @@ def _count(report: BatchReport, decision: Decision) -> None:
 
 @dataclass
 class _Pending:
-    """What a batch writes at its end, one statement a table: nothing in it is read back
-    while the batch decides (a contact is — it goes to the ledger at once)."""
+    """What a batch writes at its end, one statement a table: nothing is read back from the
+    store while the batch decides (its facts and capacity are kept in memory)."""
 
+    contacts: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     notices: list[dict[str, Any]] = field(default_factory=list)
@@ -257,7 +260,7 @@ class _Pending:
         ):
             if rows:
                 session.execute(insert(table), rows)
-        ledger.append(session, self.notices)
+        ledger.append(session, [*self.contacts, *self.notices])
 
 
 class _Capacity:
@@ -291,10 +294,16 @@ class _Capacity:
 def _lock(session: Session, msisdns: list[str]) -> None:
     """One subscriber is judged by one transaction at a time (PostgreSQL; SQLite writes
     one transaction at a time anyway)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql" or not msisdns:
         return
-    for msisdn in msisdns:
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(msisdn)})
+    keys = sorted({_lock_key(m) for m in msisdns})  # one order for every worker: no deadlock
+    session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM "
+            "(SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS ordered"
+        ),
+        {"keys": keys},
+    )
 
 
 def _lock_key(name: str) -> int:
@@ -307,11 +316,48 @@ def _status(session: Session, ids: list[str]) -> dict[str, str]:
     return {row.event_id: row.status for row in session.execute(query)}
 
 
-def _facts(
-    session: Session, runtime: Runtime, specs: Sequence[CampaignSpec], msisdn: str
-) -> LedgerFacts:
-    day = runtime.triggers.day
-    return ledger_facts(session, day=day, policy=runtime.policy, campaigns=specs, msisdn=msisdn)
+class _BatchFacts:
+    """The ledger facts of a batch's subscribers: read in one go (three queries for the
+    batch, not three an event), then kept current as the batch adds contacts. The windows
+    are those of every listening campaign — more rows than one campaign needs does no harm:
+    each rule looks only as far back as it counts."""
+
+    def __init__(self, session: Session, runtime: Runtime, msisdns: list[str]) -> None:
+        specs = [t.spec for found in runtime.triggers.listeners.values() for t in found]
+        day, policy = runtime.triggers.day, runtime.policy
+        facts = (
+            ledger_facts(session, day=day, policy=policy, campaigns=specs, msisdn=msisdns)
+            if msisdns
+            else LedgerFacts(units=pa.table({}), history=pa.table({}))
+        )
+        self.schemas = (facts.units.schema, facts.history.schema, facts.opt_outs.schema)
+        self.units = _grouped(facts.units)
+        self.history = _grouped(facts.history)
+        self.opt_outs = _grouped(facts.opt_outs)
+
+    def of(self, msisdn: str) -> LedgerFacts:
+        units, history, opt_outs = self.schemas
+        return LedgerFacts(
+            units=pa.Table.from_pylist(self.units.get(msisdn, []), schema=units),
+            history=pa.Table.from_pylist(self.history.get(msisdn, []), schema=history),
+            opt_outs=pa.Table.from_pylist(self.opt_outs.get(msisdn, []), schema=opt_outs),
+        )
+
+    def add(self, row: dict[str, Any]) -> None:
+        """A contact the batch reserved or held back: a unit held, and a row of history."""
+        msisdn = str(row["msisdn"])
+        if row["state"] == "reserved":
+            unit = {name: row.get(name) for name in self.schemas[0].names}
+            self.units.setdefault(msisdn, []).append(unit)
+        past = {name: row.get(name) for name in self.schemas[1].names}
+        self.history.setdefault(msisdn, []).append(past)
+
+
+def _grouped(table: pa.Table) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in table.to_pylist():
+        found.setdefault(str(row["msisdn"]), []).append(row)
+    return found
 
 
 def _record(
@@ -321,12 +367,14 @@ def _record(
     now: datetime,
     pending: _Pending,
     capacity: _Capacity,
+    known: _BatchFacts,
 ) -> None:
     winner = decision.winner
     if decision.contacts and winner is not None:
         offer = runtime.offers[winner.offer.id]
         row = ledger_row(decision, category=offer.category, group=offer.exclusion_group)
-        ledger.append(session, [row])  # at once: the subscriber's next event reads it
+        pending.contacts.append(row)
+        known.add(row | {"at": now})  # the subscriber's next event in the batch sees it
         capacity.took(winner.channels[0])
     event = decision.event
     pending.decisions.append(
