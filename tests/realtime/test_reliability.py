@@ -38,8 +38,8 @@ from tests.redis_server import REDIS_URL, redis_bus
 from tests.tags import factories as f
 
 __all__ = ["redis_bus"]
-SUBSCRIBERS = 60
-EVENTS_EACH = 12
+SUBSCRIBERS = 150
+EVENTS_EACH = 40
 TODAY = datetime.now(UTC).date()
 
 
@@ -222,7 +222,7 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_repeats_nothing(
     third = None
     try:
         redis_bus.publish(events)
-        at_kill = wait_processed(home, len(events) // 10)  # the workers are deciding
+        at_kill = wait_processed(home, len(events) // 20)  # the workers are deciding
         first.send_signal(signal.SIGKILL)
         first.wait()
         third = worker(home, "c", "0,1")  # takes over the dead worker's partitions
