@@ -9,6 +9,7 @@ from steward.cli import (  # noqa: F401  (each module registers its commands)
     evaluate,
     events,
     knowledge,
+    models,
     offers,
     ops,
     policy,

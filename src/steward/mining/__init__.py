@@ -1,0 +1,1 @@
+"""Data mining: models trained on the operator's data, scored into tags (issue 7)."""
