@@ -45,6 +45,7 @@ class ContactEvent(Base):
         Index("ix_contact_event_contact_key", "contact_key"),
         Index("ix_contact_event_campaign_state", "campaign_id", "state"),
         Index("ix_contact_event_day_channel", "day", "channel"),
+        Index("ix_contact_event_state_key", "state", "contact_key"),
     )
 
     id: Mapped[int] = mapped_column(

@@ -23,6 +23,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("trigger", sa.JSON(), nullable=True))
     with op.batch_alter_table("contact_event") as batch:
         batch.add_column(sa.Column("due_at", sa.DateTime(timezone=True), nullable=True))
+    # released contacts (failed, cancelled) are few: found by state, not by scanning the ledger
+    op.create_index("ix_contact_event_state_key", "contact_event", ["state", "contact_key"])
     with op.batch_alter_table("event_inbox") as batch:
         batch.add_column(sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
@@ -81,6 +83,7 @@ def downgrade() -> None:
     op.drop_table("event_decision")
     with op.batch_alter_table("event_inbox") as batch:
         batch.drop_column("processed_at")
+    op.drop_index("ix_contact_event_state_key", table_name="contact_event")
     with op.batch_alter_table("contact_event") as batch:
         batch.drop_column("due_at")
     with op.batch_alter_table("campaign") as batch:
