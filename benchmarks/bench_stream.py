@@ -93,6 +93,7 @@ from steward.offers import service as offers
 from steward.segments import service as segments
 from steward.segments.schemas import SegmentCreate
 from steward.synth.catalogue import CATALOGUE
+from steward.synth.writer import ARROW_TYPES
 from steward.tags import service as tags_service
 
 TARGET_EVENTS_S = 10_000  # the target, this machine
@@ -100,14 +101,7 @@ TARGET_P99_MS = 20.0
 CONSUME_COUNT = 500  # what the worker's loop takes at a time (realtime.worker.work)
 CITIES = ["lanzhou", "tianshui", "baiyin", "dingxi", "longnan", "qingyang", "wuwei", "jiuquan"]
 PLANS = [p.product_id for p in CATALOGUE if p.kind == "plan"]
-ARROW = {
-    FieldType.TEXT: pa.string(),
-    FieldType.INT: pa.int64(),
-    FieldType.FLOAT: pa.float64(),
-    FieldType.BOOL: pa.bool_(),
-    FieldType.DATE: pa.date32(),
-    FieldType.TIMESTAMP: pa.timestamp("us"),
-}
+ARROW = ARROW_TYPES | {FieldType.TIMESTAMP: pa.timestamp("us")}
 
 
 @dataclass(frozen=True)
