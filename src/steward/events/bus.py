@@ -110,10 +110,6 @@ class InProcessBus:
                 self._pending[token] = (self._pending[token][0], now)
             return [self._pending[token][0] for token in stale]
 
-    def backlog(self) -> int:
-        with self._ready:
-            return sum(len(q) for q in self._queues)
-
 
 class RedisStreamsBus:
     """One stream a partition (``<prefix>:<n>``), read through the consumer group ``deciders``."""

@@ -54,11 +54,7 @@ class Listener:
 
     def member(self, key: int) -> bool:
         """Whether the number ``key`` (the msisdn as an integer) is among the members."""
-        members = self.members
-        if members is None:
-            return True
-        at = int(members.searchsorted(key))
-        return at < len(members) and int(members[at]) == key
+        return is_member(self.members, key)
 
     def due(self, at: datetime) -> datetime:
         """When the contact may go out: after the delay, inside the window."""
@@ -72,6 +68,14 @@ class Listener:
             return due
         day = due.date() if clock < start else due.date() + timedelta(days=1)
         return datetime.combine(day, start, tzinfo=due.tzinfo)
+
+
+def is_member(members: npt.NDArray[np.int64] | None, key: int) -> bool:
+    """Whether ``key`` (a number as an integer) is among sorted ``members`` (None: all)."""
+    if members is None:
+        return True
+    at = int(members.searchsorted(key))
+    return at < len(members) and int(members[at]) == key
 
 
 @dataclass

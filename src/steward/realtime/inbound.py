@@ -48,8 +48,9 @@ from steward.policy.arbitration import (
     ledger_facts,
 )
 from steward.policy.config import Policy
+from steward.realtime.decide import is_member
 from steward.realtime.profile import OnlineProfile, ProfileView
-from steward.realtime.service import is_member, member_numbers
+from steward.realtime.service import member_numbers
 from steward.segments import service as segments
 from steward.tags import service as tags
 from steward.tags.schemas import TagCatalogue
@@ -246,7 +247,7 @@ def offers_for(
     campaigns = {
         c.id: c
         for c in listing.campaigns.values()
-        if channel.value in c.channels and is_member(listing.members[c.id], msisdn)
+        if channel.value in c.channels and is_member(listing.members[c.id], int(msisdn))
     }
     offers = listing.offers
     judged = _judge(session, listing, campaigns, profile, msisdn, channel)

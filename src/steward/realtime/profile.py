@@ -92,9 +92,6 @@ class OnlineProfile:
                     taken[tag] = value
             return taken
 
-    def fresh_count(self) -> int:
-        return len(self._fresh)
-
 
 def column_reader(column: pa.Array) -> Reader:
     """A reader of one column that indexes NumPy arrays (Arrow's scalars are slow to make)."""

@@ -129,14 +129,6 @@ def member_numbers(
     return None if len(members) == everyone else members
 
 
-def is_member(members: npt.NDArray[np.int64] | None, msisdn: str) -> bool:
-    if members is None:
-        return True
-    key = int(msisdn)
-    at = int(members.searchsorted(key))
-    return at < len(members) and int(members[at]) == key
-
-
 T = TypeVar("T")
 
 
@@ -219,7 +211,8 @@ def handle(
         def facts(specs: Sequence[CampaignSpec], msisdn: str = event.msisdn) -> LedgerFacts:
             return known.of(msisdn)
 
-        view = runtime.profile.view(event.msisdn, event)
+        listened = runtime.triggers.listeners.get(event.type)
+        view = runtime.profile.view(event.msisdn, event) if listened else None
         decision = decide(runtime.triggers, event, view, now=now, facts=facts, room=capacity.room)
         pending.watch += _watch(runtime, event)
         pending.notices += _notices(runtime, event, now)
@@ -276,10 +269,7 @@ class _Capacity:
     def room(self, channel: Channel) -> int:
         if self.left is None:
             self.left = {}
-            if self.session.get_bind().dialect.name == "postgresql":
-                for held in sorted(c.value for c in self.runtime.policy.capacity):
-                    key = _lock_key(f"capacity:{held}")
-                    self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+            _lock(self.session, [f"capacity:{c.value}" for c in self.runtime.policy.capacity])
         if channel not in self.left:
             day = self.runtime.triggers.day
             used = ledger.units_on(self.session, day=day, channel=channel.value)
@@ -291,12 +281,14 @@ class _Capacity:
             self.left[channel] -= 1
 
 
-def _lock(session: Session, msisdns: list[str]) -> None:
-    """One subscriber is judged by one transaction at a time (PostgreSQL; SQLite writes
-    one transaction at a time anyway)."""
-    if session.get_bind().dialect.name != "postgresql" or not msisdns:
+def _lock(session: Session, names: list[str]) -> None:
+    """Hold ``names`` (subscribers' numbers, channels' capacity) for the transaction: one
+    transaction at a time judges a subscriber or takes from a channel (PostgreSQL; SQLite
+    writes one transaction at a time anyway). Taken in one statement, in one order for
+    every worker, so two workers never wait on each other crosswise."""
+    if session.get_bind().dialect.name != "postgresql" or not names:
         return
-    keys = sorted({_lock_key(m) for m in msisdns})  # one order for every worker: no deadlock
+    keys = sorted({_lock_key(n) for n in names})
     session.execute(
         text(
             "SELECT count(pg_advisory_xact_lock(k)) FROM "
