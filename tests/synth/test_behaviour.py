@@ -3,11 +3,18 @@ hidden truth that shows in behaviour (so models trained on the files can learn i
 
 from __future__ import annotations
 
+from datetime import date
+
+import numpy as np
 import pytest
+
+from steward.synth.population import build
+from steward.synth.province import Province as World
 
 from .conftest import DAYS, SUBSCRIBERS, Province
 
 SUBSCRIBER_DAYS = SUBSCRIBERS * DAYS
+PROVINCE = World()
 
 
 @pytest.mark.parametrize(
@@ -62,14 +69,15 @@ def test_every_do_not_disturb_category_is_present(province: Province) -> None:
     )
 
 
-def test_repeat_complainers_exist_so_complaint_sensitivity_can_be_derived(
-    province: Province,
-) -> None:
-    repeaters = province.scalar(
-        """select count(*) from (select msisdn from '{out}/complaint_*.parquet'
-           where kind = 'complaint' group by 1 having count(*) >= 2)"""
-    )
-    assert repeaters >= 1
+def test_complaints_concentrate_so_complaint_sensitivity_can_be_derived() -> None:
+    """A few subscribers raise many of the complaints, so repeat complainers appear over a
+    month (two days of 20 000 lines expect fewer than one, so this reads the rates)."""
+    pop = build(seed=7, chunk=0, lo=0, n=20_000, start=date(2026, 11, 1), province=PROVINCE)
+    rate = np.sort(pop.complaint_rate)[::-1]
+    assert rate[: len(rate) // 20].sum() > 0.2 * rate.sum()
+    month = 30 * rate
+    expected_repeaters = float((1 - np.exp(-month) * (1 + month)).sum())
+    assert expected_repeaters > 20
 
 
 def test_vip_levels_are_rare_and_follow_spend(province: Province) -> None:

@@ -32,8 +32,7 @@ def test_files_are_named_per_interface_and_day(province: Province) -> None:
     names = sorted(p.name for p in province.out.iterdir())
     daily = ["voice", "data", "sms", "recharge", "balance", "complaint", "contact"]
     expected = [
-        "bill_20261001.parquet",
-        "bill_20261101.parquet",
+        *(f"bill_2026{m:02d}01.parquet" for m in range(5, 12)),
         "product_20261101.parquet",
         "profile_20261101.parquet",
         "subscription_20261101.parquet",
@@ -48,19 +47,21 @@ def test_snapshots_hold_every_subscriber_once_and_daily_files_one_balance_each(
 ) -> None:
     assert province.summary.rows["profile"] == SUBSCRIBERS
     assert province.summary.rows["balance"] == SUBSCRIBERS * DAYS
-    assert province.summary.rows["bill"] == SUBSCRIBERS * 2
+    assert province.summary.rows["bill"] == SUBSCRIBERS * 7
     assert pq.read_metadata(province.truth / "subscribers.parquet").num_rows == SUBSCRIBERS
 
 
-def test_bill_months_cover_the_month_before_and_every_month_touched() -> None:
+def test_bill_months_cover_six_months_before_and_every_month_touched() -> None:
+    history = [date(2026, m, 1) for m in range(5, 11)]
     start = date(2026, 11, 1)
-    assert bill_months(start, 1) == [date(2026, 10, 1), date(2026, 11, 1)]
-    assert bill_months(start, 45) == [date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)]
-    assert bill_months(date(2027, 1, 31), 2) == [
+    assert bill_months(start, 1) == [*history, date(2026, 11, 1)]
+    assert bill_months(start, 45) == [*history, date(2026, 11, 1), date(2026, 12, 1)]
+    assert bill_months(date(2027, 1, 31), 2)[-3:] == [
         date(2026, 12, 1),
         date(2027, 1, 1),
         date(2027, 2, 1),
     ]
+    assert bill_months(date(2027, 1, 31), 2)[0] == date(2026, 7, 1)
 
 
 def test_same_seed_writes_identical_bytes_and_another_seed_does_not(tmp_path: Path) -> None:
@@ -89,7 +90,8 @@ def test_several_chunks_across_a_year_end_conform_and_keep_households_together(
     _, problems = validate_folder(summary.out)
     assert problems == []
     bills = sorted(name for name in summary.files if name.startswith("bill_"))
-    assert bills == ["bill_20261101.parquet", "bill_20261201.parquet", "bill_20270101.parquet"]
+    assert bills[-3:] == ["bill_20261101.parquet", "bill_20261201.parquet", "bill_20270101.parquet"]
+    assert bills[0] == "bill_20260601.parquet"
     assert "voice_20270101.parquet" in summary.files
     truth = pq.read_table(summary.truth_out / "subscribers.parquet").to_pydict()
     heads = {int(h[1:]) for h in truth["household_id"]}

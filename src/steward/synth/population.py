@@ -212,10 +212,8 @@ def build(*, seed: int, chunk: int, lo: int, n: int, start: date, province: Prov
     tenure = np.where(h.student, 0.05 + r.random(n) * 4.0, tenure)
     tenure = np.where(h.migrant, tenure * 0.5, tenure)
     activation = today - 1 - (tenure * 365.25).astype(np.int64)
-    status_u = r.random(n)
-    status = np.select([status_u < 0.012, status_u < 0.03], [CANCELLED, SUSPENDED], ACTIVE)
-    status_day = np.maximum(today - 1 - r.integers(0, 90, n), activation + 1)
-    status_day = np.where(status == ACTIVE, -1, status_day).astype(np.int64)
+    status_u = r.random(n)  # the status is drawn below, from the churn hazard
+    status_since = np.maximum(today - 1 - r.integers(0, 90, n), activation + 1)
     contract_u = r.random(n)
     contract = np.where(
         postpaid,
@@ -271,8 +269,16 @@ def build(*, seed: int, chunk: int, lo: int, n: int, start: date, province: Prov
         + 0.3 * h.student
         - 0.15 * (h.size - 1)
         - 0.4 * (vip > 0)
-        + 0.6 * (status == SUSPENDED)
     )
+    # The lines cancelled in the last 90 days left under the same hazard (a third of its
+    # rate, as the base then was smaller): their profiles and bills are the history a churn
+    # model learns from.
+    cancel_p = np.minimum(_sigmoid(logit), 0.3)
+    status = np.select(
+        [status_u < cancel_p, status_u < cancel_p + 0.018], [CANCELLED, SUSPENDED], ACTIVE
+    )
+    status_day = np.where(status == ACTIVE, -1, status_since).astype(np.int64)
+    logit = logit + 0.6 * (status == SUSPENDED)
     hazard = np.where(status == CANCELLED, 1.0, _sigmoid(logit))
     churn_day = np.where(r.random(n) < hazard, (r.random(n) * 30).astype(np.int64), NO_CHURN)
     churn_day = np.where(status == CANCELLED, -1, churn_day).astype(np.int64)

@@ -66,10 +66,17 @@ class GenerateSummary:
         return data
 
 
+HISTORY_MONTHS = 6
+
+
 def bill_months(start: date, days: int) -> list[date]:
-    """First days of the month before the start and of every month the window touches."""
-    before = (start.replace(day=1) - timedelta(days=1)).replace(day=1)
-    months = [before]
+    """First days of the six months before the start (the history a first delivery carries)
+    and of every month the window touches."""
+    months: list[date] = []
+    month = start.replace(day=1)
+    for _ in range(HISTORY_MONTHS):
+        month = (month - timedelta(days=1)).replace(day=1)
+        months.insert(0, month)
     last = start + timedelta(days=max(days, 1) - 1)
     month = start.replace(day=1)
     while month <= last:

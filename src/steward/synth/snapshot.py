@@ -2,7 +2,7 @@
 
 Bills are drawn from each subscriber's expected usage rather than summed from detail
 records, so a bill exists for months the window does not cover (the month before the start).
-High-hazard subscribers spent more the month before than now: falling usage is a churn sign.
+A line that leaves fades over its last 90 days: falling spend is a churn sign.
 """
 
 from __future__ import annotations
@@ -122,8 +122,9 @@ def bill(
     leaves = np.where(pop.churn_day == NO_CHURN, 1 << 40, day_number(start) + pop.churn_day)
     leaves = np.where(pop.status == CANCELLED, pop.status_day, leaves)
     live = np.clip((leaves - first) / days, 0.0, 1.0)
-    before = month < start
-    trend = np.where(before, 1.0 + 0.8 * pop.hazard, 1.0 - 0.3 * pop.hazard) * live
+    # A leaving line fades over its last 90 days: usage falls before the line goes.
+    fade = 1.0 - 0.6 * np.clip(1.0 - (leaves - (first + days // 2)) / 90.0, 0.0, 1.0)
+    trend = fade * live
     noise = r.gamma(4.0, 0.25, (5, n))
     voice = days * VOICE_SCALE * pop.voice_rate * 0.5 * pop.voice_over * 2.2 * 0.19
     data = days * DATA_SCALE * pop.data_rate * pop.data_over * pop.data_scale * 7.4 / 2**30 * 5
