@@ -213,7 +213,7 @@ def build(*, seed: int, chunk: int, lo: int, n: int, start: date, province: Prov
     tenure = np.where(h.migrant, tenure * 0.5, tenure)
     activation = today - 1 - (tenure * 365.25).astype(np.int64)
     status_u = r.random(n)  # the status is drawn below, from the churn hazard
-    status_since = np.maximum(today - 1 - r.integers(0, 90, n), activation + 1)
+    status_since = np.maximum(today - 1 - r.integers(0, 180, n), activation + 1)
     contract_u = r.random(n)
     contract = np.where(
         postpaid,
@@ -270,10 +270,10 @@ def build(*, seed: int, chunk: int, lo: int, n: int, start: date, province: Prov
         - 0.15 * (h.size - 1)
         - 0.4 * (vip > 0)
     )
-    # The lines cancelled in the last 90 days left under the same hazard (a third of its
-    # rate, as the base then was smaller): their profiles and bills are the history a churn
-    # model learns from.
-    cancel_p = np.minimum(_sigmoid(logit), 0.3)
+    # The lines cancelled in the last 180 days left under the same hazard (at a quarter of
+    # its monthly rate: the base then was smaller): their profiles and bills are the history
+    # a churn model learns from.
+    cancel_p = np.minimum(1.5 * _sigmoid(logit), 0.35)
     status = np.select(
         [status_u < cancel_p, status_u < cancel_p + 0.018], [CANCELLED, SUSPENDED], ACTIVE
     )
