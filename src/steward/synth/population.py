@@ -303,7 +303,8 @@ def build(*, seed: int, chunk: int, lo: int, n: int, start: date, province: Prov
     prev_plan = np.where(changed, _PLAN_TABLE[brand, other], -1).astype(np.int64)
 
     # Behaviour: levels relative to 1; the usage module scales them to the sourced averages.
-    level = np.exp(0.35 * r.standard_normal(n) - 0.06) * (1.0 - 0.6 * hazard)
+    # a cancelled line spent as its hazard then had it, not as a certain leaver
+    level = np.exp(0.35 * r.standard_normal(n) - 0.06) * (1.0 - 0.6 * _sigmoid(logit))
     voice_rate = np.where(
         data_card, 0.0, level * (0.55 + 0.9 * affinity[:, 0]) * np.where(age < 18, 0.5, 1.0)
     )
