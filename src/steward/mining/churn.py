@@ -186,7 +186,10 @@ def train(
             )
     check = _fit(older, seed)
     metrics = report(_label(newest), check.predict(newest))
-    metrics["training_cutoff"], metrics["validation_cutoff"] = earlier.isoformat(), cutoff.isoformat()
+    metrics["training_cutoff"], metrics["validation_cutoff"] = (
+        earlier.isoformat(),
+        cutoff.isoformat(),
+    )
     model = _fit(newest, seed)
     params: dict[str, object] = {
         "horizon_days": horizon,

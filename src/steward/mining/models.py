@@ -19,7 +19,8 @@ from steward.db import Base, utcnow
 
 
 class ModelKind(StrEnum):
-    CHURN = "churn"
+    CHURN_30D = "churn_30d"
+    CHURN_60D = "churn_60d"
     PROPENSITY = "propensity"
 
 
