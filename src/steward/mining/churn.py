@@ -62,10 +62,13 @@ def relations(session: Session, lake: Lake) -> Relations:
     inputs: list[dict[str, str]] = []
     for table in ("profile", "subscription", "product", "bill"):
         day = lake.latest_day(session, table, date.max)
+        if day is None:
+            found[table] = None
+            continue
         days = (date.min, date.max) if table == "bill" else (day, day)
-        files = lake.files(session, table, days=days) if day else []  # type: ignore[arg-type]
+        files = lake.files(session, table, days=days)
         found[table] = lake.engine.scan_parquet(files) if files else None
-        inputs += _recorded(session, lake, table, days) if day else []
+        inputs += _recorded(session, lake, table, days)
     missing = [t for t in ("profile", "subscription", "product") if found[t] is None]
     if missing:
         raise ChurnError(f"churn needs {', '.join(missing)}: load a delivery first")
@@ -113,11 +116,11 @@ def cohort_sql(r: Relations, cutoff: date, horizon: int) -> str:
     m6 = _date(_months_before(month, HISTORY_MONTHS))
     bills = (
         f"""SELECT msisdn,
-          avg(total) FILTER (WHERE bill_month >= {m3}) AS arpu_3m,
-          avg(total) FILTER (WHERE bill_month = {m1}) AS bill_last,
-          avg(total) FILTER (WHERE bill_month < {m3}) AS bill_earlier,
-          avg(data_fee) FILTER (WHERE bill_month >= {m3}) AS data_fee_3m,
-          avg(roaming_fee) FILTER (WHERE bill_month >= {m3}) AS roaming_fee_3m,
+          round(avg(total) FILTER (WHERE bill_month >= {m3}), 6) AS arpu_3m,
+          round(avg(total) FILTER (WHERE bill_month = {m1}), 6) AS bill_last,
+          round(avg(total) FILTER (WHERE bill_month < {m3}), 6) AS bill_earlier,
+          round(avg(data_fee) FILTER (WHERE bill_month >= {m3}), 6) AS data_fee_3m,
+          round(avg(roaming_fee) FILTER (WHERE bill_month >= {m3}), 6) AS roaming_fee_3m,
           max(arrears) FILTER (WHERE bill_month >= {m3}) AS arrears
         FROM {r.bill} WHERE bill_month >= {m6} AND bill_month < {_date(month)} GROUP BY msisdn"""
         if r.bill
@@ -129,7 +132,7 @@ def cohort_sql(r: Relations, cutoff: date, horizon: int) -> str:
     WITH gone AS (
       SELECT msisdn, max(end_date) AS left_on FROM {r.subscription} GROUP BY msisdn
     ),
-    b AS ({bills}),
+    b AS ({bills}),  -- rounded: a parallel sum may differ in the last bit, a model may not
     extras AS (
       SELECT s.msisdn, count(*) AS addons FROM {r.subscription} s
       JOIN {r.product} pr USING (product_id)
@@ -153,6 +156,7 @@ def cohort_sql(r: Relations, cutoff: date, horizon: int) -> str:
     LEFT JOIN extras e USING (msisdn)
     WHERE p.activation_date <= {d}
       AND NOT (p.status = 'cancelled' AND coalesce(g.left_on, {d}) <= {d})
+    ORDER BY p.msisdn
     """
 
 
@@ -186,10 +190,8 @@ def train(
             )
     check = _fit(older, seed)
     metrics = report(_label(newest), check.predict(newest))
-    metrics["training_cutoff"], metrics["validation_cutoff"] = (
-        earlier.isoformat(),
-        cutoff.isoformat(),
-    )
+    metrics["training_cutoff"] = earlier.isoformat()
+    metrics["validation_cutoff"] = cutoff.isoformat()
     model = _fit(newest, seed)
     params: dict[str, object] = {
         "horizon_days": horizon,

@@ -58,7 +58,8 @@ class LinearModel:
         return np.column_stack(parts)
 
     def log_odds(self, table: pa.Table) -> F64:
-        return self.matrix(table) @ np.asarray(self.coefficients) + self.intercept
+        log_odds: F64 = self.matrix(table) @ np.asarray(self.coefficients) + self.intercept
+        return log_odds
 
     def predict(self, table: pa.Table) -> F64:
         return 1.0 / (1.0 + np.exp(-self.log_odds(table)))

@@ -31,21 +31,13 @@ from steward.contacts import service as ledger
 from steward.lake.service import Lake
 from steward.mining import churn, linear
 from steward.mining.metrics import report
+from steward.tags.sources import PROPENSITY_CATEGORIES
 
-CATEGORIES = (
-    "data",
-    "voice",
-    "family",
-    "handset",
-    "retention",
-    "roaming",
-    "content",
-    "vas",
-    "broadband",
-)
+CATEGORIES = PROPENSITY_CATEGORIES
 MIN_ROWS, MIN_POSITIVES = 30, 5
 TRAIN_SHARE = 0.7
 PRIOR = 20.0
+SETTLE_DAYS = 7  # a contact without an answer counts as a no after this many days
 REACHED = ("sent", "delivered", "answered", "ordered")
 
 
@@ -137,7 +129,7 @@ def _settled(lake: Lake, rows: pa.Table, settle_days: int) -> pa.Table:
     )
 
 
-def train(session: Session, lake: Lake, *, seed: int, settle_days: int = 7) -> Fitted:
+def train(session: Session, lake: Lake, *, seed: int, settle_days: int = SETTLE_DAYS) -> Fitted:
     rows = training_rows(session, lake, settle_days=settle_days)
     label = _ordered(rows)
     if rows.num_rows < MIN_ROWS or label.sum() < MIN_POSITIVES:
@@ -160,9 +152,8 @@ def train(session: Session, lake: Lake, *, seed: int, settle_days: int = 7) -> F
         "categorical": list(churn.CATEGORICAL),
         "estimator": "logistic regression per category with enough answers, pooled otherwise",
     }
-    inputs = churn.relations(session, lake).inputs + [
-        {"table": "contact_event", "rows": str(rows.num_rows), "sha256": _digest(rows)}
-    ]
+    answers = {"table": "contact_event", "rows": str(rows.num_rows), "sha256": _digest(rows)}
+    inputs = [*churn.relations(session, lake).inputs, answers]
     return Fitted(model, metrics, params, inputs, as_of, rows.num_rows)
 
 
@@ -209,7 +200,10 @@ def score_columns(model: PropensityModel | None, base: pa.Table) -> dict[str, pa
 
 def average(model: PropensityModel, base: pa.Table) -> np.ndarray[Any, np.dtype[np.float64]]:
     """The mean over categories: what stability compares between versions."""
-    return np.mean([model.predict(c, base) for c in CATEGORIES], axis=0)
+    mean: np.ndarray[Any, np.dtype[np.float64]] = np.mean(
+        [model.predict(c, base) for c in CATEGORIES], axis=0
+    )
+    return mean
 
 
 def factors(

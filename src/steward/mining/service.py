@@ -47,23 +47,23 @@ class Scored:
 
 
 def train(
-    session: Session, lake: Lake, *, kind: ModelKind, by: User, seed: int = 0
+    session: Session,
+    lake: Lake,
+    *,
+    kind: ModelKind,
+    by: User,
+    seed: int = 0,
+    settle_days: int = propensity.SETTLE_DAYS,
 ) -> ModelVersion:
     """Train a new version of ``kind`` from the lake (and the ledger, for propensity)."""
     if kind in HORIZONS:
         trained, inputs = churn.train(session, lake, horizon=HORIZONS[kind], seed=seed)
-        model, metrics, params = trained.model, trained.metrics, trained.params
+        artifact, metrics, params = trained.model.to_json(), trained.metrics, trained.params
         as_of = date.fromisoformat(str(params["cutoff"]))
     else:
-        fitted = propensity.train(session, lake, seed=seed)
-        model, metrics, params, inputs, as_of = (
-            fitted.model,
-            fitted.metrics,
-            fitted.params,
-            fitted.inputs,
-            fitted.as_of,
-        )
-    artifact = model.to_json()
+        fitted = propensity.train(session, lake, seed=seed, settle_days=settle_days)
+        artifact, metrics, params = fitted.model.to_json(), fitted.metrics, fitted.params
+        inputs, as_of = fitted.inputs, fitted.as_of
     version = ModelVersion(
         kind=kind.value,
         version=_next_version(session, kind),
@@ -176,10 +176,25 @@ def history(session: Session, model_id: int) -> list[ModelEvent]:
 
 
 def load(version: ModelVersion) -> linear.LinearModel:
-    """The version's model, after checking the artifact is the one registered."""
+    """A churn version's model, after checking the artifact is the one registered."""
+    return linear.LinearModel.from_json(_artifact(version))
+
+
+def load_propensity(version: ModelVersion) -> propensity.PropensityModel:
+    return propensity.PropensityModel.from_json(_artifact(version))
+
+
+def _artifact(version: ModelVersion) -> bytes:
     if hashlib.sha256(version.artifact).hexdigest() != version.artifact_sha256:
         raise ModelError(f"model {version.id}: the artifact does not match its checksum")
-    return linear.LinearModel.from_json(version.artifact)
+    return version.artifact
+
+
+def score_published(session: Session, lake: Lake, *, as_of: date) -> Scored | None:
+    """``score`` when a model is published; None (and nothing written) when none is."""
+    if not any(published(session, kind) for kind in ModelKind):
+        return None
+    return score(session, lake, as_of=as_of)
 
 
 def score(session: Session, lake: Lake, *, as_of: date) -> Scored:
@@ -225,7 +240,7 @@ def _churn_columns(horizon: int) -> _Writer:
 def _propensity_columns(
     session: Session, lake: Lake, version: ModelVersion | None, base: pa.Table
 ) -> dict[str, pa.Array]:
-    model = load(version) if version is not None else None
+    model = load_propensity(version) if version is not None else None
     return propensity.score_columns(model, base)
 
 
@@ -242,10 +257,9 @@ def _base(session: Session, lake: Lake, kind: ModelKind, as_of: date) -> pa.Tabl
 
 
 def _predict(version: ModelVersion, base: pa.Table) -> np.ndarray[Any, np.dtype[np.float64]]:
-    model = load(version)
     if ModelKind(version.kind) is ModelKind.PROPENSITY:
-        return propensity.average(model, base)
-    return model.predict(base)
+        return propensity.average(load_propensity(version), base)
+    return load(version).predict(base)
 
 
 def _next_version(session: Session, kind: ModelKind) -> int:

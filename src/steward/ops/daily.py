@@ -43,6 +43,7 @@ from steward.ingest.models import IngestFile, IngestLoad
 from steward.ingest.report import FileStatus, LoadReport, LoadStatus
 from steward.ingest.schemas import INTERFACES, FileName, FileNameError, parse_file_name
 from steward.lake.service import Lake
+from steward.mining import service as models
 from steward.offers.models import Channel
 from steward.ops import service
 from steward.ops.models import DELIVERY, DataSource, StepRun, StepStatus
@@ -239,8 +240,11 @@ def _loaded(source: str, file: dict[str, Any]) -> dict[str, Any]:
 
 
 def refresh_tags(ctx: StepContext) -> dict[str, Any]:
-    """Recompute the profile snapshot as of the data day (the day before)."""
-    return tags.refresh(ctx.session, ctx.lake, ctx.catalogue, ctx.data_day).to_dict()
+    """Score the published models, then recompute the profile snapshot as of the data day
+    (the day before): scores are tags, so they land in the same snapshot."""
+    scored = models.score_published(ctx.session, ctx.lake, as_of=ctx.data_day)
+    report = tags.refresh(ctx.session, ctx.lake, ctx.catalogue, ctx.data_day).to_dict()
+    return report | ({"models": scored.to_dict()} if scored else {})
 
 
 def snapshot_segments(ctx: StepContext) -> dict[str, Any]:

@@ -49,6 +49,27 @@ LEDGER_COLUMNS: dict[str, FieldType] = {
     "status": FieldType.TEXT,
 }
 
+# The model_scores columns; steward.mining.service writes exactly these (a test holds them).
+PROPENSITY_CATEGORIES = (
+    "data",
+    "voice",
+    "family",
+    "handset",
+    "retention",
+    "roaming",
+    "content",
+    "vas",
+    "broadband",
+)
+SCORE_COLUMNS: dict[str, FieldType] = {
+    "msisdn": FieldType.TEXT,
+    "health_score": FieldType.FLOAT,
+    "churn_30d": FieldType.FLOAT,
+    "churn_reasons": FieldType.TEXT,
+    "churn_60d": FieldType.FLOAT,
+    **{f"propensity_{c}": FieldType.FLOAT for c in PROPENSITY_CATEGORIES},
+}
+
 SOURCES: dict[str, Source] = {
     s.name: s
     for s in (
@@ -83,6 +104,15 @@ SOURCES: dict[str, Source] = {
             LEDGER_COLUMNS,
             optional=True,
             time_column="contact_time",
+        ),
+        # Scores of the published models (steward.mining), written before the tags each day.
+        Source(
+            "scores",
+            "model_scores",
+            SourceKind.SNAPSHOT,
+            False,
+            SCORE_COLUMNS,
+            optional=True,
         ),
         Source("derived", "", SourceKind.DERIVED, False, {}),
     )
