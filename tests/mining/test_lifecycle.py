@@ -147,7 +147,8 @@ def test_scores_become_tags_the_snapshot_carries(
     models.validate(session, built, model_id=model_id, by=people["analyst"], as_of=DAY)
     models.publish(session, model_id=model_id, by=people["approver"], note="AUC ok")
     scored = models.score_published(session, built, as_of=DAY)
-    assert scored is not None and scored.models == {"churn_30d": 1}
+    assert scored is not None
+    assert scored.models == {"churn_30d": 1}
     scores = built.read(session, models.SCORES_TABLE)
     assert scores.column_names == list(SCORE_COLUMNS)  # the tag source's declared columns
     assert scores.num_rows == scored.subscribers
@@ -179,7 +180,8 @@ def test_rollback_republishes_the_version_it_replaced(
         models.publish(session, model_id=model_id, by=people["approver"], note="checked")
         ids.append(model_id)
     first, second = (session.get(models.ModelVersion, i) for i in ids)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert (first.status, second.status) == ("retired", "published")
     assert "psi_vs_published" in second.metrics
     with pytest.raises(models.ModelError, match="may not roll"):
