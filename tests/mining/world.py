@@ -1,7 +1,8 @@
 """A small operator world written straight to the lake, with a known answer: lines without
 a contract leave, and fade in their bills for the 90 days before; lines on a two-year
 contract stay. Some lines leave after the profile's day (``will_leave``): the truth a score
-made on that day is checked against. Everything is SQL over ``range``, so the world is the same on every run."""
+made on that day is checked against. Everything is SQL over ``range``, so the world is the
+same on every run."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from steward.contacts.models import Arm, State
 from steward.offers.models import Channel
 from steward.policy.arbitration import CARE, MARKETING, CampaignSpec, OfferSpec
+from steward.tags.sources import PROPENSITY_CATEGORIES
 
 DAY = date(2026, 6, 15)
 FLAGS = (
@@ -83,6 +84,10 @@ def profiles(draw: st.DrawFn, n: int) -> list[dict[str, Any]]:
             "age": draw(st.one_of(st.none(), st.integers(18, 80))),
             "arpu_3m": draw(st.one_of(st.none(), st.sampled_from([10.0, 50.0, 88.5]))),
         }
+        for category in PROPENSITY_CATEGORIES:  # a published model's scores, or none yet
+            row[f"propensity_{category}"] = draw(
+                st.one_of(st.none(), st.sampled_from([0.003, 0.04, 0.31]))
+            )
         for flag in FLAGS:
             row[flag] = draw(st.sampled_from([False] * 12 + [True, None]))
         for flag in QUIET_FLAGS:
@@ -130,6 +135,11 @@ def campaigns(draw: st.DrawFn, offer_ids: list[int]) -> list[CampaignSpec]:
             dnd_include=tuple(draw(st.lists(st.sampled_from(INCLUDABLE), max_size=2, unique=True))),
             exclude_campaigns=tuple(
                 draw(st.lists(st.sampled_from([c for c in ids if c != i] or [99]), max_size=1))
+            ),
+            learned=tuple(
+                (offer_id, draw(st.sampled_from([0.5, 1.0, 1.7])))
+                for offer_id in offer_ids
+                if draw(st.booleans())
             ),
         )
         for i in ids

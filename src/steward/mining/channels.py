@@ -65,7 +65,7 @@ PURPOSE_GROUPS: dict[str, tuple[str, ...]] = {
 }
 PROFILE_CATEGORIES = ("brand", "payment_type", "city")
 THINNED_COPIES = 3  # training copies of each frequent contacter, each thinned anew
-_NOT_FEATURES = ("msisdn", "contacts", "observed_", "n_", "share_", "complaints_")
+_NOT_FEATURES = ("msisdn", "contacts", "observed_channel", "observed_confidence", "observed_usual")
 
 
 def channel_mix(
@@ -128,9 +128,9 @@ def preferred_channels(
     confidence = its share of their contacts); the others the model's (``source = 'model'``,
     confidence = the model's probability of that channel). ``profile`` is a FROM-expression
     with msisdn, birth_date, brand, payment_type and city; ``usage`` an optional one with
-    msisdn and numeric columns (spend, minutes, data) used as features; ``as_of`` dates the
-    ages; ``seed`` fixes the thinning. With no frequent contacter there is nothing to learn
-    from and the others' channels are null.
+    msisdn and numeric columns (spend, minutes, where they pay) used as features, named
+    unlike the output's columns; ``as_of`` dates the ages; ``seed`` fixes the thinning. With
+    no frequent contacter there is nothing to learn from and the others' channels are null.
 
     Columns: msisdn, preferred_channel, source, confidence, usual_channel, contacts,
     share_<channel> for each channel (null for a subscriber without contacts).
@@ -203,11 +203,9 @@ class _Design:
 
 
 def _design(features: pa.Table, channels: Sequence[str]) -> _Design:
-    numbers = [
-        _floats(features[name])
-        for name in features.column_names
-        if not name.startswith(_NOT_FEATURES) and name not in PROFILE_CATEGORIES
-    ]
+    per_channel = {f"{kind}_{c}" for kind in ("n", "complaints", "share") for c in channels}
+    skip = {*_NOT_FEATURES, *PROFILE_CATEGORIES, *per_channel}
+    numbers = [_floats(features[name]) for name in features.column_names if name not in skip]
     # A number that never varies tells nothing (and gives the splines no knots to place).
     columns = [values for values in numbers if len(np.unique(values[np.isfinite(values)])) > 1]
     numeric = range(len(columns))

@@ -211,15 +211,13 @@ def _places_sql(voice: str, data: str | None, cell_cities: str | None) -> str:
       FROM located WHERE cell IS NOT NULL GROUP BY msisdn, cell
     ),
     ranked AS (
-      SELECT *,
-        row_number() OVER (PARTITION BY msisdn ORDER BY nighttime DESC, cell) AS night_rank,
-        row_number() OVER (PARTITION BY msisdn ORDER BY daytime DESC, cell) AS day_rank,
-        row_number() OVER (PARTITION BY msisdn ORDER BY n DESC, cell) AS top_rank
+      SELECT *, row_number() OVER (PARTITION BY msisdn ORDER BY n DESC, cell) AS top_rank
       FROM counted
     ),
     places AS (
       SELECT r.msisdn,
-        max(r.cell) FILTER (WHERE r.night_rank = 1) = max(r.cell) FILTER (WHERE r.day_rank = 1)
+        -- the most used cell of each period; a tie goes to the higher cell id, every time
+        arg_max(r.cell, (r.nighttime, r.cell)) = arg_max(r.cell, (r.daytime, r.cell))
           AND sum(r.nighttime) >= {MIN_PERIOD_RECORDS} AND sum(r.daytime) >= {MIN_PERIOD_RECORDS}
           AS stays_put,
         sum(r.n) FILTER (WHERE r.top_rank <= {TOP_CELLS} AND {away})
@@ -237,9 +235,7 @@ def _located_sql(records: str) -> str:
 
 def _upgrade_sql(profile: str, history: str | None, as_of: date, min_cohort: int) -> str:
     earlier = (
-        f"UNION ALL SELECT CAST(msisdn AS VARCHAR), handset_since FROM {history}"
-        if history
-        else ""
+        f"UNION ALL SELECT CAST(msisdn AS VARCHAR), handset_since FROM {history}" if history else ""
     )
     day = _day(as_of)
     return f"""
@@ -280,8 +276,10 @@ def _upgrade_sql(profile: str, history: str | None, as_of: date, min_cohort: int
       FROM people p JOIN cohorts c USING (band, brand), everyone e
     )
     SELECT msisdn, handset_age_days, round(cycle_days, 1) AS cycle_days, cycle_source,
-      round(least(greatest(handset_age_days, 0) / greatest(cycle_days, 1), 1.0), 3)
-        AS upgrade_potential,
+      -- least/greatest skip NULLs in DuckDB: an unknown handset must stay unknown
+      CASE WHEN handset_age_days IS NOT NULL
+           THEN round(least(greatest(handset_age_days, 0) / greatest(cycle_days, 1), 1.0), 3)
+      END AS upgrade_potential,
       network IS NOT NULL AND network <> '5g' AS network_upgrade
     FROM cycles ORDER BY msisdn"""
 

@@ -100,7 +100,7 @@ def content_scores(
     ``spend`` names the habit the fee is matched against (None: fee not used).
     """
     model = _Content.fit(habits, items, orientation, spend, fee_weight)
-    return Scores(_msisdns(habits), _strings(items, "item_id"), model.scores(slice(None)))
+    return Scores(_msisdns(habits), _item_ids(items), model.scores(slice(None)))
 
 
 def learn_orientation(
@@ -114,7 +114,7 @@ def learn_orientation(
     """
     names, matrix = _habit_matrix(habits)
     categories = sorted(set(_strings(items, "category")))
-    holders = _holdings(subscriptions, _msisdns(habits), _strings(items, "item_id"))
+    holders = _holdings(subscriptions, _msisdns(habits), _item_ids(items))
     by_category = _one_hot(_strings(items, "category"), categories)
     holds = (holders @ by_category > 0).astype(np.float64)
     counts = np.asarray(holds.sum(axis=0)).ravel()
@@ -147,7 +147,7 @@ def suitability(
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight must lie in [0, 1], not {weight}")
     people = _msisdns(habits)
-    offers = _strings(items, "item_id")
+    offers = _item_ids(items)
     collaborative = _Collaborative.fit(subscriptions, people, offers, shrinkage)
     content = _Content.fit(habits, items, orientation, spend, fee_weight)
     parts = [
@@ -345,6 +345,13 @@ def _msisdns(habits: pa.Table) -> list[str]:
     if len(set(people)) != len(people):
         raise ValueError("the habits table has more than one row for a subscriber")
     return people
+
+
+def _item_ids(items: pa.Table) -> list[str]:
+    ids = _strings(items, "item_id")
+    if len(set(ids)) != len(ids):
+        raise ValueError("the items table names an item more than once")
+    return ids
 
 
 def _strings(table: pa.Table, column: str) -> list[str]:

@@ -94,6 +94,12 @@ class CampaignSpec:
     wave_start: date  # the subscriber's turn: one contact per campaign per wave
     dnd_include: tuple[str, ...] = ()
     exclude_campaigns: tuple[int, ...] = ()
+    # (offer, factor): how the offer's answers in this campaign moved its expected response
+    # against the propensity model's (steward.mining.propensity.factors)
+    learned: tuple[tuple[int, float], ...] = ()
+
+    def factor(self, offer_id: int) -> float:
+        return dict(self.learned).get(offer_id, 1.0)
 
 
 OPT_OUT_SCHEMA = pa.schema([("msisdn", pa.string()), ("channel", pa.string())])
@@ -130,9 +136,20 @@ PLAN_SCHEMA = pa.schema(
 )
 
 
-def score(campaign: CampaignSpec, offer: OfferSpec) -> float:
-    """Priority × expected response × value, multiplied in this order on both paths."""
-    return float(campaign.priority) * campaign.expected_rate * offer.value
+def propensity_tag(offer: OfferSpec) -> str:
+    """The tag holding a subscriber's published propensity for the offer's category."""
+    return f"propensity_{offer.category}"
+
+
+def score(campaign: CampaignSpec, offer: OfferSpec, propensity: float | None = None) -> float:
+    """Priority × expected response × value, multiplied in this order on both paths.
+
+    The expected response is the subscriber's published propensity for the offer's category
+    times the learning factor of the campaign's offer, or, where no model has scored the
+    subscriber, the campaign's fixed expected rate."""
+    known = propensity is not None
+    rate = propensity * campaign.factor(offer.id) if known else campaign.expected_rate  # type: ignore[operator]
+    return float(campaign.priority) * rate * offer.value
 
 
 def control_draw(campaign_id: int, msisdn: str) -> float:

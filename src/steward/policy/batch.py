@@ -30,7 +30,7 @@ from steward.policy.arbitration import (
     Plan,
     interval_since,
     period_start,
-    score,
+    propensity_tag,
     stage_sql,
 )
 from steward.policy.config import Policy, Scope
@@ -38,6 +38,9 @@ from steward.rules import parse_rule, to_sql
 from steward.tags.schemas import TagCatalogue
 from steward.tags.service import rule_types
 
+# A subscriber's candidates compete in the order (score desc, campaign, offer); the score is
+# the subscriber's own where a propensity model has scored them.
+RANK_IN_SUBSCRIBER = "struct_pack(s := -score, c := campaign_id, o := offer_id)"
 # Subscribers judged at once: bounds the engine's memory at the province's scale.
 CHUNK_SUBSCRIBERS = 2_000_000
 
@@ -109,7 +112,8 @@ class Arbiter:
             )
             self.engine.execute(
                 # the subscriber's best passing candidate wins; ties: lower campaign, offer
-                "CREATE OR REPLACE TEMP TABLE arb_winner AS SELECT arg_min(cid, grank) AS cid "
+                "CREATE OR REPLACE TEMP TABLE arb_winner AS SELECT arg_min(cid, "
+                f"{RANK_IN_SUBSCRIBER}) AS cid "
                 f"FROM arb_judged WHERE outcome IS NULL GROUP BY cid // {self._per_sub}"
             )
             self.engine.execute(
@@ -126,7 +130,8 @@ class Arbiter:
           SELECT any_value(campaign_id) AS campaign_id, arg_min(outcome, key) AS outcome
           FROM (
             SELECT cid, campaign_id, coalesce(outcome, 'arbitration.lost') AS outcome,
-              ({stage_sql("coalesce(outcome, 'arbitration.lost')")}) * 1000 + orank AS key
+              struct_pack(stage := {stage_sql("coalesce(outcome, 'arbitration.lost')")},
+                s := -score, o := offer_id) AS key
             FROM arb_judged
             WHERE {group} NOT IN (SELECT {group} FROM arb_winner)
           ) GROUP BY {group}
@@ -160,22 +165,12 @@ class Arbiter:
         self.engine.register("arb_opt_outs", facts.opt_outs)
 
     def _campaign_offers(self) -> dict[str, list[object]]:
-        """Each (campaign, offer) with its score and two integer ranks that order candidates
-        exactly as (score desc, campaign, offer) does: across campaigns (``grank``, who wins a
-        subscriber) and within one (``orank``, which offer speaks for the campaign)."""
-        offers = {o.id: o for o in self.offers}
-        pairs = [(c, offers[o]) for c in self.campaigns for o in c.offers]
-        scored = sorted(pairs, key=lambda p: (-score(p[0], p[1]), p[0].id, p[1].id))
-        grank = {(c.id, o.id): n for n, (c, o) in enumerate(scored)}
-        orank: dict[tuple[int, int], int] = {}
-        for c in self.campaigns:
-            mine = sorted((offers[o] for o in c.offers), key=lambda o: (-score(c, o), o.id))
-            orank |= {(c.id, o.id): n for n, o in enumerate(mine)}
+        """Each (campaign, offer) with the learning factor of its answers (1 without)."""
+        pairs = [(c, o) for c in self.campaigns for o in c.offers]
         return {
             "campaign_id": [c.id for c, _ in pairs],
-            "offer_id": [o.id for _, o in pairs],
-            "grank": [grank[(c.id, o.id)] for c, o in pairs],
-            "orank": [orank[(c.id, o.id)] for c, o in pairs],
+            "offer_id": [o for _, o in pairs],
+            "factor": [c.factor(o) for c, o in pairs],
         }
 
     def _offer_columns(self) -> dict[str, list[object]]:
@@ -213,7 +208,8 @@ class Arbiter:
           UNION
           SELECT msisdn FROM arb_history WHERE day = {_date(self.day)} AND state = 'held_back'
         )
-        SELECT p.msisdn, {", ".join(elig + dnd_sets)}, {self._class()} AS cap_class,
+        SELECT p.msisdn, {", ".join(elig + dnd_sets + self._propensity_columns())},
+          {self._class()} AS cap_class,
           t.msisdn IS NOT NULL AS contacted_today,
           {self._opt_outs()}, {self._used_columns()}
         FROM {profile} p
@@ -222,6 +218,18 @@ class Arbiter:
         LEFT JOIN listed l ON l.msisdn = p.msisdn
         LEFT JOIN today t ON t.msisdn = p.msisdn
         """
+
+    def _scored_offers(self) -> list[OfferSpec]:
+        """Offers whose category a propensity tag covers (NULL until a model scores it)."""
+        return [o for o in self.offers if propensity_tag(o) in self.types]
+
+    def _propensity_columns(self) -> list[str]:
+        return [f'p."{propensity_tag(o)}" AS prop_{o.id}' for o in self._scored_offers()]
+
+    def _propensity(self) -> str:
+        """The candidate's subscriber's propensity for its offer, per the offer's category."""
+        whens = " ".join(f"WHEN {o.id} THEN s.prop_{o.id}" for o in self._scored_offers())
+        return f"CASE co.offer_id {whens} END" if whens else "CAST(NULL AS DOUBLE)"
 
     def _include_sets(self) -> list[tuple[str, ...]]:
         return sorted({tuple(sorted(c.dnd_include)) for c in self.campaigns})
@@ -236,8 +244,9 @@ class Arbiter:
         return f"""
         WITH judged AS (
           SELECT (s.rowid * {len(self.campaigns)} + c.cpos) * {self._per_campaign} + o.opos AS cid,
-            m.msisdn, m.campaign_id, co.offer_id, co.grank, co.orank, c.kind, c.control_share,
-            (c.priority * c.expected_rate) * o.value AS score,
+            m.msisdn, m.campaign_id, co.offer_id, c.kind, c.control_share,
+            (c.priority * coalesce({self._propensity()} * co.factor, c.expected_rate)) * o.value
+              AS score,
             b.sid IS NOT NULL AS begun, x.sid IS NOT NULL AS excluded,
             {self._eligible()} AS eligible, {self._dnd()} AS dnd_reason,
             {", ".join(f"s.{c}" for c in carried)},
@@ -440,7 +449,7 @@ class Arbiter:
     def _judged(self, low: int, high: int) -> str:
         return f"""
         WITH candidates AS ({self._candidates(low, high)})
-        SELECT cid, campaign_id, offer_id, grank, orank, score, first_open,
+        SELECT cid, campaign_id, offer_id, score, first_open,
           CASE WHEN verdict IS NULL AND first_open IS NOT NULL THEN open_channels END
             AS open_channels,
           CASE WHEN verdict IS NOT NULL THEN verdict
@@ -584,8 +593,7 @@ INPUT_TYPES = {
     "wave_start": pa.date32(),
     "cpos": pa.int64(),
     "opos": pa.int64(),
-    "grank": pa.int64(),
-    "orank": pa.int64(),
+    "factor": pa.float64(),
 } | {f"fit_{ch.value}": pa.bool_() for ch in Channel}
 
 

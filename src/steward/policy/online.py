@@ -34,6 +34,7 @@ from steward.policy.arbitration import (
     control_draw,
     interval_since,
     period_start,
+    propensity_tag,
     score,
     stage,
     tie_break,
@@ -55,6 +56,7 @@ class Candidate:
     outcome: str | None = None  # None while it still competes
     channels: tuple[Channel, ...] = ()  # available channels, in the campaign's order
     arm: str = Arm.TARGET.value
+    propensity: float | None = None  # the subscriber's published propensity, if scored
 
     def order(self) -> tuple[float, int, int]:
         return (-self.score, self.campaign.id, self.offer.id)
@@ -119,7 +121,10 @@ class Referee:
             campaign = self.campaigns[campaign_id]
             for offer_id in campaign.offers:
                 offer = self.offers[offer_id]
-                candidate = Candidate(msisdn, campaign, offer, score(campaign, offer))
+                rate = profile.get(propensity_tag(offer))
+                candidate = Candidate(
+                    msisdn, campaign, offer, score(campaign, offer, rate), propensity=rate
+                )
                 self._judge(candidate, memo, history, used, cap_row)
                 found.append(candidate)
         self._arbitrate(found)

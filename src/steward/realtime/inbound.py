@@ -343,19 +343,31 @@ def _reasons(
 ) -> list[str]:
     """Why this offer suits, in the order the rules were passed."""
     names = [listing.segment_names[i] for i in campaign.segment_ids if i in listing.segment_names]
-    spec = candidate.campaign
     segments_named = f" (segments: {', '.join(names)})" if names else ""
     reasons = [
         f"member of campaign {campaign.name!r}{segments_named}",
         f"eligible for {offer.code}: {offer.eligibility}",
         f"fits {channel.value} (channel priority {offer.channel_fit.get(channel.value)})",
         f"passes the contact policy on {channel.value}: no DND, interval or cap stops it",
-        f"score {candidate.score:.6g} = priority {spec.priority} × expected rate "
-        f"{spec.expected_rate:g} × value {candidate.offer.value:g}",
+        _score_reason(candidate),
     ]
     if candidate.outcome == LOST:
         reasons.append("an alternative: a better-scoring offer leads the list (arbitration.lost)")
     return reasons
+
+
+def _score_reason(candidate: online.Candidate) -> str:
+    spec, offer = candidate.campaign, candidate.offer
+    if candidate.propensity is None:
+        rate = f"expected rate {spec.expected_rate:g}"
+    else:
+        rate = (
+            f"propensity {candidate.propensity:g} for {offer.category} "
+            f"× learning factor {spec.factor(offer.id):g}"
+        )
+    return (
+        f"score {candidate.score:.6g} = priority {spec.priority} × {rate} × value {offer.value:g}"
+    )
 
 
 def _excluded(
