@@ -8,6 +8,7 @@ the segments over the day's profile snapshot, the ledger's facts; arbitrates in 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from steward.contacts import service as ledger
 from steward.contacts.models import Arm, State
 from steward.db import utcnow
 from steward.lake.service import Lake
+from steward.mining import service as models
 from steward.offers.models import Channel, Offer
 from steward.policy import online
 from steward.policy.arbitration import (
@@ -95,7 +97,11 @@ def wave_start(campaign: Campaign, day: date) -> date | None:
     return None
 
 
-def campaign_spec(campaign: Campaign, day: date) -> CampaignSpec:
+def campaign_spec(
+    campaign: Campaign, day: date, learned: Mapping[tuple[int, int], float] | None = None
+) -> CampaignSpec:
+    """The campaign as arbitration sees it on ``day``; ``learned``: the learning factors of
+    (campaign, offer) pairs (``steward.mining.service.learning_factors``)."""
     start = wave_start(campaign, day)
     if campaign.trigger is not None and start is not None:
         # a triggered campaign's turn is a rolling window: it may act again after a while
@@ -112,6 +118,11 @@ def campaign_spec(campaign: Campaign, day: date) -> CampaignSpec:
         wave_start=start if start is not None else campaign.start_date,
         dnd_include=tuple(campaign.dnd_include or ()),
         exclude_campaigns=tuple(campaign.exclude_campaigns or ()),
+        learned=tuple(
+            (offer_id, factor)
+            for (campaign_id, offer_id), factor in sorted((learned or {}).items())
+            if campaign_id == campaign.id
+        ),
     )
 
 
@@ -139,7 +150,8 @@ def run_day(
     report = RunReport(day, snapshot_day, [c.id for c in campaigns])
     if not campaigns:
         return report
-    specs = [campaign_spec(c, day) for c in campaigns]
+    learned = models.learning_factors(session, lake, day)
+    specs = [campaign_spec(c, day, learned) for c in campaigns]
     offer_ids = sorted({o for c in campaigns for o in c.offer_ids})
     offers = {o.id: o for o in session.scalars(select(Offer).where(Offer.id.in_(offer_ids)))}
     members = " UNION ALL ".join(
@@ -277,7 +289,8 @@ def explain(
     member_of = _member_of(session, lake, catalogue, competing, snapshot, msisdn)
     if campaign.id not in member_of:
         return found | {"outcome": "segment.not_member", "offers": []}
-    specs = [campaign_spec(c, day) for c in competing]
+    learned = models.learning_factors(session, lake, day)
+    specs = [campaign_spec(c, day, learned) for c in competing]
     offers = {o.id: o for o in session.scalars(select(Offer))}
     wanted = {o for c in competing for o in c.offer_ids}
     referee = online.Referee(

@@ -115,7 +115,7 @@ def _settled(lake: Lake, rows: pa.Table, settle_days: int) -> pa.Table:
         f"""
         WITH c AS (
           SELECT contact_key, any_value(msisdn) AS msisdn, min(day) AS day,
-            any_value(category) AS category, min(at) AS first_at,
+            any_value(category) AS category, min("at") AS first_at,
             bool_or(state = 'ordered') AS ordered, bool_or(state = 'answered') AS answered
           FROM steward_ledger
           WHERE kind = 'marketing' AND arm = 'target' AND category IS NOT NULL

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -153,6 +153,21 @@ def rollback(session: Session, *, kind: ModelKind, by: User, note: str) -> Model
     previous.status = ModelStatus.PUBLISHED.value
     _event(session, previous, "republish", by, f"rollback from version {current.version}")
     return previous
+
+
+def learning_factors(session: Session, lake: Lake, day: date) -> dict[tuple[int, int], float]:
+    """(campaign, offer) -> how the answers since the propensity model's publication moved
+    its expected response (empty while no propensity model is published)."""
+    version = published(session, ModelKind.PROPENSITY)
+    if version is None:
+        return {}
+    latest = lake.latest_day(session, SCORES_TABLE, day)
+    scores = None
+    if latest is not None:
+        scores = lake.engine.scan_parquet(lake.files(session, SCORES_TABLE, days=(latest, latest)))
+    # answers the model was trained on are already in it: only later ones move the factor
+    since = max(version.as_of + timedelta(days=1), propensity.learned_since(day))
+    return propensity.factors(session, lake, since=since, scores=scores)
 
 
 def published(session: Session, kind: ModelKind) -> ModelVersion | None:

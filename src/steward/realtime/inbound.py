@@ -38,6 +38,7 @@ from steward.contacts.models import Arm, State
 from steward.db import detached
 from steward.events.triggers import rederived
 from steward.lake.service import Lake
+from steward.mining import service as models
 from steward.offers.models import Channel, Offer
 from steward.policy import online
 from steward.policy.arbitration import (
@@ -155,6 +156,7 @@ class Listing:
     segment_names: dict[int, str]
     catalogue: TagCatalogue
     policy: Policy
+    learned: dict[tuple[int, int], float] = field(default_factory=dict)
     _referees: dict[Channel, online.Referee] = field(default_factory=dict)
 
     def referee(self, channel: Channel) -> online.Referee:
@@ -165,7 +167,7 @@ class Listing:
                 day=self.day,
                 policy=self.policy,
                 catalogue=self.catalogue,
-                campaigns=[_on(c, self.day, channel) for c in listing],
+                campaigns=[_on(c, self.day, channel, self.learned) for c in listing],
                 offers=[offer_spec(o) for o in self.offers.values()],
                 facts=LedgerFacts(units=pa.table({}), history=pa.table({})),
             )
@@ -179,8 +181,10 @@ class Listing:
         return view
 
 
-def _on(campaign: Campaign, day: date, channel: Channel) -> CampaignSpec:
-    return replace(campaign_spec(campaign, day), channels=(channel,))
+def _on(
+    campaign: Campaign, day: date, channel: Channel, learned: dict[tuple[int, int], float]
+) -> CampaignSpec:
+    return replace(campaign_spec(campaign, day, learned), channels=(channel,))
 
 
 def build_listing(
@@ -221,6 +225,7 @@ def build_listing(
         segment_names=names,
         catalogue=catalogue,
         policy=policy,
+        learned=models.learning_factors(session, lake, day),
     )
 
 

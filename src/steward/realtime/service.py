@@ -34,6 +34,7 @@ from steward.events.models import EventDecision, EventInbox, TriggerOutcome, Wat
 from steward.events.service import inbox_row
 from steward.events.triggers import check_condition
 from steward.lake.service import Lake
+from steward.mining import service as models
 from steward.offers.models import Channel, Offer
 from steward.policy import online
 from steward.policy.arbitration import CampaignSpec, LedgerFacts, ledger_facts
@@ -66,7 +67,8 @@ def load_triggers(
 ) -> Triggers:
     """The day's running triggered campaigns, compiled against the snapshot."""
     campaigns = running(session, day, triggered=True)
-    specs = {c.id: campaign_spec(c, day) for c in campaigns}
+    learned = models.learning_factors(session, lake, day)
+    specs = {c.id: campaign_spec(c, day, learned) for c in campaigns}
     offer_ids = sorted({o for c in campaigns for o in c.offer_ids})
     offers = session.scalars(select(Offer).where(Offer.id.in_(offer_ids))).all()
     referee = online.Referee(
