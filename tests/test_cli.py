@@ -78,6 +78,9 @@ def test_the_demo_runs_the_whole_loop_and_a_second_run_adds_nothing(run: CliRunn
     triggered = [c for c in demo["campaigns"] if c["triggered"]]
     assert sum(c["funnel"]["planned"] for c in triggered) == events["outcomes"]["planned"] > 0
     assert demo["steps"]["sms"]["sent"] > 0
+    for kind in ("churn_30d", "churn_60d", "propensity"):  # published, or why not
+        model = demo["models"][kind]
+        assert model["auc"] >= 0.55 if model["published"] else model["reason"], model
     again = run.invoke(app, args)
     assert again.exit_code == 0, again.output
     second = json.loads(again.stdout)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from sqlalchemy.orm import Session
 
@@ -71,6 +72,8 @@ def people(session: Session) -> dict[str, User]:
 @pytest.fixture
 def answered(session: Session, lake: Lake) -> Lake:
     world.build(session, lake)
+    for day in (FIRST - timedelta(days=1), FIRST, FIRST + timedelta(days=4)):
+        world.snapshot(session, lake, day)
     ledger.append(session, contacts(FIRST, range(1, 1200, 2)))  # lines that stay
     ledger.append(session, contacts(FIRST + timedelta(days=1), range(1201, 2000, 2)))
     ledger.append(session, contacts(FIRST, range(2001, 2041, 2), category="voice", offer=2))
@@ -85,10 +88,8 @@ def test_propensity_learns_who_accepts_and_validates_on_later_answers(
     # postpaid against prepaid on the later contacts: the best any model can do is 0.71
     assert fitted.metrics["auc"] > 0.66
     assert fitted.params["categories"] == ["data"]  # too few voice answers: pooled
-    base = answered.engine.query(
-        "SELECT * FROM (" + models.churn.base_sql(session, answered, FIRST) + ") "
-        "WHERE msisdn IN ('13800000001', '13800000003')"
-    ).sort_by("msisdn")
+    numbers = pa.array(["13800000001", "13800000003"])
+    base = propensity.features_of(session, answered, numbers, FIRST)
     postpaid, prepaid = fitted.model.predict("data", base)
     assert postpaid > 5 * prepaid
     assert 0.2 < postpaid < 0.6
@@ -100,6 +101,7 @@ def test_unsettled_contacts_wait_and_too_few_answers_are_refused(
     session: Session, lake: Lake
 ) -> None:
     world.build(session, lake, lines=200)
+    world.snapshot(session, lake, FIRST - timedelta(days=1))
     rows = [r for r in contacts(FIRST, range(1, 100, 2)) if r["state"] == "sent"]
     ledger.append(session, rows)  # sent, never answered, too recent to count as a no
     assert propensity.training_rows(session, lake, settle_days=7).num_rows == 0

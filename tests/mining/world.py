@@ -93,3 +93,28 @@ def will_leave(msisdn: str) -> bool:
     i = int(msisdn[-4:])
     (h,) = duckdb.sql(f"SELECT {_hash(str(i), 1)}").fetchall()[0]
     return i % 2 == 0 and 400 <= h <= 499
+
+
+def snapshot(session: Session, lake: Lake, day: date) -> None:
+    """A profile snapshot of the world as of ``day`` with the tags propensity reads."""
+    from steward.mining import propensity
+
+    numbers = [
+        f"date_diff('year', birth_date, DATE '{day}') AS age"
+        if c == "age"
+        else f"date_diff('day', activation_date, DATE '{day}') / 30.4 AS {c}"
+        if c == "tenure_months"
+        else f"CAST(NULL AS DOUBLE) AS {c}"
+        for c in propensity.NUMERIC
+    ]
+    texts = [
+        c if c in ("brand", "vip_level", "payment_type", "contract_type") else f"NULL AS {c}"
+        for c in propensity.CATEGORICAL
+    ]
+    lake.write(
+        session,
+        "profile_snapshot",
+        day,
+        "0",
+        f"SELECT msisdn, {', '.join(numbers + texts)} FROM {lake.relation(session, 'profile')}",
+    )

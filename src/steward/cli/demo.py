@@ -40,6 +40,7 @@ def demo(
     Generate, load, tag, target, approve, arbitrate, send, simulate the customers' answers
     (a clearly named simulation), evaluate; then serve the API (--no-serve stops before).
     """
+    from steward.mining.models import ModelKind
     from steward.policy.config import load_policy
     from steward.simulation import demo as loop
     from steward.synth.service import TRUTH_FILE
@@ -65,8 +66,11 @@ def demo(
     catalogue = tags.load_catalogue()
     policy = load_policy(catalogue)
     lake = context.lake()
+    data_day = today - timedelta(days=1)
+    churn_models = (ModelKind.CHURN_30D, ModelKind.CHURN_60D)
+    published = loop.publish_models(context.sessions, lake, kinds=churn_models, data_day=data_day)
     with db.transaction(context.sessions) as session:
-        refreshed = tags.refresh(session, lake, catalogue, today - timedelta(days=1))
+        refreshed = tags.refresh(session, lake, catalogue, data_day)
     with db.transaction(context.sessions) as session:
         campaign_ids = loop.prepare(session, lake, catalogue, day=today)
     steps = loop.run_loop(
@@ -81,12 +85,18 @@ def demo(
     )
     with db.transaction(context.sessions) as session:
         results = loop.evaluate(session, lake, campaign_ids)
+    # the day's answers teach the propensity model; from tomorrow arbitration reads it
+    kinds = (ModelKind.PROPENSITY,)
+    published |= loop.publish_models(context.sessions, lake, kinds=kinds, data_day=data_day)
+    with db.transaction(context.sessions) as session:
+        tags.refresh(session, lake, catalogue, data_day)
     document = {
         "generated": generated.to_dict(),
         "load": report.to_dict(),
         "tags": refreshed.to_dict(),
         "steps": {k: _plain(v) for k, v in steps.items()},
         "campaigns": results,
+        "models": published,
     }
     emit(as_json, document, lambda: print_loop(document))
     if serve_after:
@@ -122,6 +132,19 @@ def print_loop(document: dict[str, Any]) -> None:
             for rule, n in sorted(r["funnel"]["exclusions"].items(), key=lambda i: -i[1])[:5]
         ),
     )
+    published = document["models"]
+    print_rows(
+        "models published (out-of-time validation; signed off by demo.approver)",
+        ("model", "version", "AUC", "top-decile lift", "positives"),
+        (
+            [kind, m["version"], m["auc"], m["top_decile_lift"], m["positives"]]
+            for kind, m in published.items()
+            if kind != "scored" and m["published"]
+        ),
+    )
+    for kind, m in published.items():
+        if kind != "scored" and not m["published"]:
+            Console(stderr=True).print(f"model {kind} not published: {m['reason']}")
     print_rows(
         "orders: target against control (lift with 95 % interval, p-value)",
         ("campaign", "target", "control", "lift", "95% interval", "p"),

@@ -3,8 +3,9 @@ each category, learned from the ledger's answers.
 
 Training rows are the marketing contacts that reached a subscriber (target arm) and are
 settled: ordered, answered, or sent at least ``settle_days`` before the newest contact.
-Each row's features are the subscriber's as of the contact's day (the churn cohort's
-columns), so a contact never sees what came after it. The split is by time: the earliest
+Each row's features are the subscriber's tags in the newest profile snapshot *before* the
+contact's day (usage, spend, handset, products, contacts), so a contact never sees what
+came after it. The split is by time: the earliest
 70 % of contacts train, the rest validate (by a hash of the contact when all share a day).
 A category with enough answers gets its own model; the others share a pooled one.
 
@@ -31,10 +32,31 @@ from steward.contacts import service as ledger
 from steward.lake.service import Lake
 from steward.mining import churn, linear
 from steward.mining.metrics import report
+from steward.tags import service as tags
 from steward.tags.sources import PROPENSITY_CATEGORIES
 
 CATEGORIES = PROPENSITY_CATEGORIES
 MIN_ROWS, MIN_POSITIVES = 30, 5
+NUMERIC = (
+    "age",
+    "tenure_months",
+    "arpu_3m",
+    "arpu_trend",
+    "data_mb_30d",
+    "voice_minutes_30d",
+    "sms_sent_30d",
+    "handset_age_months",
+    "data_5g_share_30d",
+    "data_roaming_days_30d",
+    "intl_roaming_days_30d",
+    "active_products",
+    "recharge_amount_90d",
+    "complaints_90d",
+    "app_contacts_30d",
+    "contacts_sms_90d",
+    "contacts_outbound_90d",
+)
+CATEGORICAL = ("brand", "vip_level", "payment_type", "handset_network", "contract_type")
 TRAIN_SHARE = 0.7
 PRIOR = 20.0
 SETTLE_DAYS = 7  # a contact without an answer counts as a no after this many days
@@ -84,28 +106,61 @@ class Fitted:
 
 
 def training_rows(session: Session, lake: Lake, *, settle_days: int) -> pa.Table:
-    """One row per settled contact: the subscriber's features as of its day, its category,
-    whether it ended in an order, and when it was made."""
+    """One row per settled contact: the subscriber's tags the day before it, its category,
+    whether it ended in an order, and when it was made. Contacts with no snapshot before
+    their day are left out."""
     contacts = _settled(lake, ledger.read(session), settle_days)
     if contacts.num_rows == 0:
         return contacts
-    r = churn.relations(session, lake)
-    days = sorted(set(contacts.column("day").to_pylist()))
     parts = []
-    for day in days:
-        features = lake.engine.query(churn.cohort_sql(r, day, 0)).drop_columns(["label"])
-        lake.engine.register("steward_features", features)
-        lake.engine.register("steward_contacts", contacts)
+    lake.engine.register("steward_contacts", contacts)
+    for day in sorted(set(contacts.column("day").to_pylist())):
+        snapshot = _snapshot_before(session, lake, day)
+        if snapshot is None:
+            continue
         parts.append(
             lake.engine.query(
-                "SELECT c.contact_key, c.category, c.ordered, c.first_at, f.* "
-                "FROM steward_contacts c JOIN steward_features f USING (msisdn) "
+                f"SELECT c.contact_key, c.category, c.ordered, c.first_at, {_features('f')} "
+                f"FROM steward_contacts c JOIN {snapshot} f USING (msisdn) "
                 f"WHERE c.day = DATE '{day.isoformat()}'"
             )
         )
-    return pa.concat_tables(parts).sort_by(
-        [("first_at", "ascending"), ("contact_key", "ascending")]
+    if not parts:
+        return contacts.slice(0, 0)
+    order = [("first_at", "ascending"), ("contact_key", "ascending")]
+    return pa.concat_tables(parts).sort_by(order)
+
+
+def features_of(session: Session, lake: Lake, msisdn: pa.Array, as_of: date) -> pa.Table:
+    """The tags propensity reads for ``msisdn`` (in that order) from the newest snapshot on
+    or before ``as_of`` (scores are written before the day's tags: usually yesterday's)."""
+    latest = tags.latest_snapshot(session, lake, as_of)
+    lake.engine.register("steward_numbers", pa.table({"msisdn": msisdn}))
+    if latest is None:
+        return lake.engine.query(
+            "SELECT "
+            + ", ".join(
+                [
+                    *(f"NULL::DOUBLE AS {c}" for c in NUMERIC),
+                    *(f"NULL::VARCHAR AS {c}" for c in CATEGORICAL),
+                ]
+            )
+            + " FROM steward_numbers"
+        )
+    return lake.engine.query(
+        f"SELECT {_features('f')} FROM (SELECT msisdn, row_number() OVER () AS n "
+        f"FROM steward_numbers) b LEFT JOIN {latest[1]} f USING (msisdn) ORDER BY b.n"
     )
+
+
+def _snapshot_before(session: Session, lake: Lake, day: date) -> str | None:
+    latest = tags.latest_snapshot(session, lake, day - timedelta(days=1))
+    return latest[1] if latest else None
+
+
+def _features(alias: str) -> str:
+    numbers = [f"CAST({alias}.{c} AS DOUBLE) AS {c}" for c in NUMERIC]
+    return ", ".join([*numbers, *(f"{alias}.{c}" for c in CATEGORICAL)])
 
 
 def _settled(lake: Lake, rows: pa.Table, settle_days: int) -> pa.Table:
@@ -141,15 +196,16 @@ def train(session: Session, lake: Lake, *, seed: int, settle_days: int = SETTLE_
     check = _fit(rows.filter(pa.array(early)), seed)
     later = rows.filter(pa.array(~early))
     metrics = report(_ordered(later), _predict_rows(check, later))
-    metrics["split"] = "time" if len(set(rows.column("first_at").to_pylist())) > 1 else "hash"
+    days = {t.date() for t in rows.column("first_at").to_pylist()}
+    metrics["split"] = "time" if len(days) > 1 else "hash"
     model = _fit(rows, seed)
     days = rows.column("first_at").to_pylist()
     as_of = max(d.date() if hasattr(d, "date") else d for d in days)
     params = {
         "settle_days": settle_days,
         "categories": sorted(model.per_category),
-        "numeric": list(churn.NUMERIC),
-        "categorical": list(churn.CATEGORICAL),
+        "numeric": list(NUMERIC),
+        "categorical": list(CATEGORICAL),
         "estimator": "logistic regression per category with enough answers, pooled otherwise",
     }
     answers = {"table": "contact_event", "rows": str(rows.num_rows), "sha256": _digest(rows)}
@@ -167,15 +223,15 @@ def _fit(rows: pa.Table, seed: int) -> PropensityModel:
             per[str(category)] = linear.fit(
                 rows.filter(pa.array(mine)),
                 label[mine],
-                numeric=churn.NUMERIC,
-                categorical=churn.CATEGORICAL,
+                numeric=NUMERIC,
+                categorical=CATEGORICAL,
                 seed=seed,
             )
     pooled = linear.fit(
         rows,
         label,
-        numeric=churn.NUMERIC,
-        categorical=(*churn.CATEGORICAL, "category"),
+        numeric=NUMERIC,
+        categorical=(*CATEGORICAL, "category"),
         seed=seed,
     )
     return PropensityModel(per, pooled)
@@ -259,10 +315,15 @@ def _score_case(alias: str) -> str:
 
 
 def _early(rows: pa.Table) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    times = rows.column("first_at").to_pylist()
-    if len(set(times)) > 1:
-        cut = sorted(times)[int(len(times) * TRAIN_SHARE)]
-        return np.asarray([t < cut for t in times])
+    """Training rows: the contacts of the earliest days (about 70 %), the later days
+    validate. With one day only, a hash of the contact splits instead (within a day the
+    order of contacts is the order a plan was written, not time)."""
+    days = [t.date() for t in rows.column("first_at").to_pylist()]
+    distinct = sorted(set(days))
+    if len(distinct) > 1:
+        cut = sorted(days)[int(len(days) * TRAIN_SHARE)]
+        cut = min(max(cut, distinct[1]), distinct[-1])  # both sides keep at least a day
+        return np.asarray([d < cut for d in days])
     keys = rows.column("contact_key").to_pylist()
     return np.asarray([_fraction(k) < TRAIN_SHARE for k in keys])
 

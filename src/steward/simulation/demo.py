@@ -35,6 +35,10 @@ from steward.events.bus import InProcessBus
 from steward.events.library import load_library
 from steward.events.service import MAX_BATCH
 from steward.lake.service import Lake
+from steward.mining import service as models
+from steward.mining.churn import ChurnError
+from steward.mining.models import ModelKind
+from steward.mining.propensity import PropensityError
 from steward.offers import service as offers
 from steward.offers.models import Channel
 from steward.policy import handoff
@@ -99,7 +103,8 @@ CAMPAIGNS = (
     DemoCampaign(
         "流失挽留 Churn retention",
         "marketing",
-        "tenure_months >= 12 AND contract_days_left BETWEEN 0 AND 90",
+        # the published churn model's warning, or a contract about to end
+        "churn_30d >= 0.05 OR (tenure_months >= 12 AND contract_days_left BETWEEN 0 AND 90)",
         "RETAIN200",
         ("outbound", "sms"),
         70,
@@ -166,6 +171,55 @@ def prepare(session: Session, lake: Lake, catalogue: TagCatalogue, *, day: date)
             campaign = _launch(session, catalogue, spec, by_code[spec.offer].id, people, day)
         ids.append(campaign.id)
     return ids
+
+
+def publish_models(
+    sessions: sessionmaker[Session],
+    lake: Lake,
+    *,
+    kinds: tuple[ModelKind, ...],
+    data_day: date,
+    settle_days: int = 0,
+) -> dict[str, Any]:
+    """Train each kind not yet published as the analyst, validate it, publish it with the
+    approver's sign-off; then score every published model as of ``data_day`` (the caller
+    refreshes the tags). A kind the data cannot support is reported with the reason.
+
+    ``settle_days=0``: the simulated customers answer the day they are contacted, so a
+    contact without an answer by the evening is a no."""
+    done: dict[str, Any] = {}
+    for kind in kinds:
+        try:
+            with db.transaction(sessions) as session:
+                done[kind.value] = _publish(session, lake, kind, data_day, settle_days)
+        except (models.ModelError, ChurnError, PropensityError) as exc:
+            done[kind.value] = {"published": False, "reason": str(exc)}
+    with db.transaction(sessions) as session:
+        scored = models.score_published(session, lake, as_of=data_day)
+        done["scored"] = scored.to_dict() if scored else None
+    return done
+
+
+def _publish(
+    session: Session, lake: Lake, kind: ModelKind, data_day: date, settle_days: int
+) -> dict[str, Any]:
+    version = models.published(session, kind)
+    if version is None:
+        analyst = _user(session, "demo.analyst", Role.ANALYST)
+        approver = _user(session, "demo.approver", Role.APPROVER)
+        version = models.train(
+            session, lake, kind=kind, by=analyst, seed=0, settle_days=settle_days
+        )
+        models.validate(session, lake, model_id=version.id, by=analyst, as_of=data_day)
+        note = f"out-of-time AUC {version.metrics['auc']}, lift and calibration checked"
+        models.publish(session, model_id=version.id, by=approver, note=note)
+    return {
+        "published": True,
+        "version": version.version,
+        "auc": version.metrics["auc"],
+        "top_decile_lift": version.metrics["top_decile_lift"],
+        "positives": version.metrics["positives"],
+    }
 
 
 def _user(session: Session, name: str, role: Role) -> User:
