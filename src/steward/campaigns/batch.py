@@ -8,7 +8,7 @@ the segments over the day's profile snapshot, the ledger's facts; arbitrates in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -142,14 +142,48 @@ def run_day(
     session: Session, lake: Lake, catalogue: TagCatalogue, policy: Policy, *, day: date
 ) -> RunReport:
     """Arbitrate every running campaign for ``day`` and append the plan to the ledger."""
+    planned = plan_day(session, lake, catalogue, policy, day=day)
+    report = RunReport(day, planned.snapshot_day, [c.id for c in planned.campaigns])
+    if planned.plan is None:
+        return report
+    plan = planned.plan
+    report.reserved, report.held_back = _append_plan(
+        session, plan, planned.campaigns, planned.offers, day
+    )
+    _write_outcomes(session, lake, plan, day)
+    for (campaign_id, outcome), n in sorted(plan.outcomes.items()):
+        report.outcomes.setdefault(str(campaign_id), {})[outcome] = n
+    return report
+
+
+@dataclass
+class PlannedDay:
+    snapshot_day: date
+    campaigns: list[Campaign]
+    offers: dict[int, Offer]
+    plan: Plan | None  # None: no campaign runs that day
+
+
+def plan_day(
+    session: Session,
+    lake: Lake,
+    catalogue: TagCatalogue,
+    policy: Policy,
+    *,
+    day: date,
+    profile: Callable[[str], str] | None = None,
+) -> PlannedDay:
+    """The day's plan, written nowhere. ``profile`` rewrites the snapshot's relation (a
+    benchmark compares plans made with and without the published propensity)."""
     latest = tags.latest_snapshot(session, lake, day)
     if latest is None:
         raise RunError(f"no profile snapshot on or before {day}: run steward tags refresh")
     snapshot_day, snapshot = latest
+    if profile is not None:
+        snapshot = profile(snapshot)
     campaigns = running(session, day)
-    report = RunReport(day, snapshot_day, [c.id for c in campaigns])
     if not campaigns:
-        return report
+        return PlannedDay(snapshot_day, campaigns, {}, None)
     learned = models.learning_factors(session, lake, day)
     specs = [campaign_spec(c, day, learned) for c in campaigns]
     offer_ids = sorted({o for c in campaigns for o in c.offer_ids})
@@ -167,11 +201,7 @@ def run_day(
         offers=[offer_spec(o) for o in offers.values()],
     )
     plan = arbiter.run(members=members, profile=snapshot, facts=facts)
-    report.reserved, report.held_back = _append_plan(session, plan, campaigns, offers, day)
-    _write_outcomes(session, lake, plan, day)
-    for (campaign_id, outcome), n in sorted(plan.outcomes.items()):
-        report.outcomes.setdefault(str(campaign_id), {})[outcome] = n
-    return report
+    return PlannedDay(snapshot_day, campaigns, offers, plan)
 
 
 def members_sql(

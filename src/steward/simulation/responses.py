@@ -103,6 +103,41 @@ def _affinity() -> str:
     return f"coalesce(CASE o.offer_type {whens} END, 0.0)"
 
 
+# A customer's chance to accept on each channel: a base, plus their affinity for the
+# offer's kind (squared: the keen are keener), half again on the channel they prefer.
+_ACCEPT = {"sms": (0.03, 0.45), "outbound": (0.05, 0.55)}
+
+
+def _p_accept(channel: str) -> str:
+    base, reach = _ACCEPT[channel]
+    return (
+        f"{base} + {reach} * power({_affinity()}, 2) "
+        f"* CASE WHEN t.preferred_channel = '{channel}' THEN 1.5 ELSE 1.0 END"
+    )
+
+
+def expected_accepts(session: Session, lake: Lake, *, plan: pa.Table, truth: Path) -> float:
+    """The orders a plan's target contacts (msisdn, offer_id, channel, arm) would bring on
+    average, by the simulated customers' own chances: a yardstick for benchmarks only."""
+    engine = lake.engine
+    engine.register("sim_plan", plan)
+    engine.register("sim_offer", _offers(session))
+    whens = " ".join(f"WHEN '{ch}' THEN {_p_accept(ch)}" for ch in _ACCEPT)
+    value = (
+        engine.query(
+            f"""
+        SELECT coalesce(sum(CASE l.channel {whens} ELSE 0 END), 0) AS accepts
+        FROM sim_plan l JOIN sim_offer o USING (offer_id)
+        LEFT JOIN {engine.scan_parquet([truth])} t USING (msisdn)
+        WHERE l.arm = 'target' AND o.product IS NOT NULL
+        """
+        )
+        .column("accepts")[0]
+        .as_py()
+    )
+    return float(value)
+
+
 def _latest(state_filter: str, day: date) -> str:
     """Target contacts of ``day`` whose latest state is one of ``state_filter``."""
     return f"""
@@ -128,8 +163,7 @@ def _sms_replies(
         WITH l AS ({_latest("'delivered'", day)})
         SELECT l.msisdn, o.reply_code, o.product IS NOT NULL AS orderable,
           {_draw(seed, "sms")} AS u,
-          0.03 + 0.45 * power({_affinity()}, 2)
-            * CASE WHEN t.preferred_channel = 'sms' THEN 1.5 ELSE 1.0 END AS p_accept
+          {_p_accept("sms")} AS p_accept
         FROM l JOIN sim_offer o USING (offer_id) LEFT JOIN sim_truth t USING (msisdn)
         WHERE l.channel = 'sms'
         """
@@ -179,8 +213,7 @@ def _calls(
         for r in lake.engine.query(
             f"""
             SELECT l.contact_key, {_draw(seed, "call")} AS u,
-              0.05 + 0.55 * power({_affinity()}, 2)
-                * CASE WHEN t.preferred_channel = 'outbound' THEN 1.5 ELSE 1.0 END AS p_accept
+              {_p_accept("outbound")} AS p_accept
             FROM (SELECT DISTINCT contact_key, msisdn, offer_id FROM sim_ledger
                   SEMI JOIN sim_calls USING (contact_key)) l
             JOIN sim_offer o USING (offer_id) LEFT JOIN sim_truth t USING (msisdn)
