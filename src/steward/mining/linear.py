@@ -51,8 +51,9 @@ class LinearModel:
             x = np.where(np.isnan(x), mean, x)
             parts.append(np.clip((x - mean) / scale, -CLIP, CLIP))
         for column, values in self.categorical.items():
-            text = _texts(table, column)
-            parts += [(text == v).astype(np.float64) for v in values]
+            codes, words = _codes(table, column)
+            position = {w: i for i, w in enumerate(words)}
+            parts += [(codes == position.get(v, -2)).astype(np.float64) for v in values]
         if not parts:
             return np.zeros((table.num_rows, 0))
         return np.column_stack(parts)
@@ -64,18 +65,21 @@ class LinearModel:
     def predict(self, table: pa.Table) -> F64:
         return 1.0 / (1.0 + np.exp(-self.log_odds(table)))
 
-    def reasons(self, table: pa.Table, top: int = 3) -> list[list[str]]:
-        """Each row's features that raise its log-odds most above the training average."""
+    def reasons(self, table: pa.Table, top: int = 3) -> pa.Array:
+        """Each row's features that raise its log-odds most above the training average,
+        comma-separated, strongest first (empty when none does)."""
         x = self.matrix(table)
         baseline = np.asarray([0.0] * len(self.numeric) + self.shares)
         contribution = (x - baseline) * np.asarray(self.coefficients)
         order = np.argsort(-contribution, axis=1)[:, :top]
-        names = np.asarray(self.terms, dtype=object)
-        positive = np.take_along_axis(contribution, order, axis=1) > 0
-        return [
-            [str(n) for n, keep in zip(row, flags, strict=True) if keep]
-            for row, flags in zip(names[order], positive, strict=True)
-        ]
+        raises = np.take_along_axis(contribution, order, axis=1) > 0
+        names = np.asarray(self.terms, dtype=str)[order]
+        text = np.full(len(order), "", dtype=names.dtype)
+        for k in range(order.shape[1]):  # sorted: once one does not raise, none after does
+            piece = np.where(raises[:, k], names[:, k], "")
+            comma = np.where((text != "") & (piece != ""), ",", "")
+            text = np.char.add(np.char.add(text, comma), piece)
+        return pa.array(text, pa.string())
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True).encode()
@@ -103,7 +107,7 @@ def fit(
         spread = float(np.nanstd(x)) if np.isfinite(x).any() else 0.0
         means.append(mean)
         scales.append(spread if spread > 1e-9 else 1.0)
-    values = {column: _frequent(_texts(table, column)) for column in categorical}
+    values = {column: _frequent(*_codes(table, column)) for column in categorical}
     model = LinearModel(list(numeric), means, scales, values, [], 0.0, [])
     x = model.matrix(table)
     estimator = LogisticRegression(C=c, max_iter=500, random_state=seed)
@@ -119,12 +123,17 @@ def _numbers(table: pa.Table, name: str) -> F64:
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
-def _texts(table: pa.Table, name: str) -> npt.NDArray[np.object_]:
-    column = pc.cast(table.column(name), pa.string()).fill_null("")
-    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
+def _codes(table: pa.Table, name: str) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """The column as dictionary codes (-1 for missing) and its words: comparing integers
+    is what makes one-hot encoding of millions of rows cheap."""
+    column = pc.cast(table.column(name), pa.string()).combine_chunks()
+    encoded = pc.dictionary_encode(column)
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, [str(w) for w in encoded.dictionary.to_pylist()]
 
 
-def _frequent(values: npt.NDArray[np.object_]) -> list[str]:
-    found, counts = np.unique(values.astype(str), return_counts=True)
-    order = np.lexsort((found, -counts))[:MAX_CATEGORIES]
-    return [str(found[i]) for i in order if found[i] != ""]
+def _frequent(codes: npt.NDArray[np.int64], words: list[str]) -> list[str]:
+    """The most frequent non-empty values, most frequent first (ties by value)."""
+    counts = np.bincount(codes[codes >= 0], minlength=len(words))
+    ranked = sorted((-int(n), w) for n, w in zip(counts, words, strict=True) if w != "" and n)
+    return [w for _, w in ranked[:MAX_CATEGORIES]]

@@ -250,7 +250,7 @@ def _churn_columns(horizon: int) -> _Writer:
         model = load(version)
         found = {column: pa.array(np.round(model.predict(base), 6))}
         if horizon == 30:
-            found["churn_reasons"] = pa.array([",".join(r) for r in model.reasons(base)])
+            found["churn_reasons"] = model.reasons(base)
         return found
 
     return write

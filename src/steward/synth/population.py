@@ -294,7 +294,9 @@ def build(*, seed: int, chunk: int, lo: int, n: int, start: date, province: Prov
     addon, addon_start, addon_end = addons(
         r, affinity, h, contract, data_card, earliest, last_day, closed
     )
-    addon_fee = np.where((addon >= 0) & (addon_end < 0), cat.FEES[np.maximum(addon, 0)], 0.0)
+    # a cancelled line paid its add-ons until it left (its bills before say so)
+    held = (addon >= 0) & ((addon_end < 0) | closed[:, None])
+    addon_fee = np.where(held, cat.FEES[np.maximum(addon, 0)], 0.0)
     changed = (tenure > 1.2) & (r.random(n) < 0.4)
     plan_span = np.maximum(last_day - activation - 30, 1)
     plan_since = np.where(
