@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from steward.auth.models import Role, User
 from steward.lake.service import Lake
-from steward.mining import churn, linear, propensity
+from steward.mining import churn, linear, propensity, segment_models
 from steward.mining.metrics import psi
 from steward.mining.models import ModelEvent, ModelKind, ModelStatus, ModelVersion
+from steward.tags.sources import SCORE_COLUMNS
 
 SCORES_TABLE = "model_scores"
 HORIZONS = {ModelKind.CHURN_30D: 30, ModelKind.CHURN_60D: 60}
@@ -230,8 +231,11 @@ def score(session: Session, lake: Lake, *, as_of: date) -> Scored:
         if version is not None:
             used[kind.value] = version.version
         columns |= writer(session, lake, version, base, as_of)
+    columns |= segment_models.columns(
+        session, lake, base=base, churn_30d=columns["churn_30d"], as_of=as_of
+    )
     name = "steward_scores_today"
-    lake.engine.register(name, pa.table(columns))
+    lake.engine.register(name, pa.table({c: columns[c] for c in SCORE_COLUMNS}))
     rows = lake.write(session, SCORES_TABLE, as_of, "0", f"SELECT * FROM {name}")
     return Scored(as_of, rows, used)
 

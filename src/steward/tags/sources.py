@@ -68,6 +68,15 @@ SCORE_COLUMNS: dict[str, FieldType] = {
     "churn_reasons": FieldType.TEXT,
     "churn_60d": FieldType.FLOAT,
     **{f"propensity_{c}": FieldType.FLOAT for c in PROPENSITY_CATEGORIES},
+    "household_id": FieldType.TEXT,
+    "household_size": FieldType.INT,
+    "is_student_likely": FieldType.BOOL,
+    "is_migrant_likely": FieldType.BOOL,
+    "upgrade_potential": FieldType.FLOAT,
+    "preferred_channel": FieldType.TEXT,
+    "preferred_channel_source": FieldType.TEXT,
+    "lifetime_months": FieldType.FLOAT,
+    "lifetime_value": FieldType.FLOAT,
 }
 
 SOURCES: dict[str, Source] = {
