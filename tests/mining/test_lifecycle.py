@@ -9,8 +9,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy.orm import Session
 
-from steward.auth import service as auth
-from steward.auth.models import Role, User
+from steward.auth.models import User
 from steward.lake.service import Lake
 from steward.mining import churn
 from steward.mining import service as models
@@ -22,25 +21,6 @@ from steward.tags.sources import SCORE_COLUMNS
 from . import world
 
 DAY = world.PROFILE_DAY + timedelta(days=1)
-
-
-@pytest.fixture
-def people(session: Session) -> dict[str, User]:
-    def user(name: str, role: Role) -> User:
-        return auth.create_user(
-            session,
-            username=name,
-            password="a long password",
-            role=role,
-            district="province",
-            by="test",
-        )
-
-    return {
-        "analyst": user("analyst", Role.ANALYST),
-        "approver": user("approver", Role.APPROVER),
-        "planner": user("planner", Role.PLANNER),
-    }
 
 
 @pytest.fixture

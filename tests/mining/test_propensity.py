@@ -11,8 +11,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy.orm import Session
 
-from steward.auth import service as auth
-from steward.auth.models import Role, User
+from steward.auth.models import User
 from steward.contacts import service as ledger
 from steward.lake.service import Lake
 from steward.mining import propensity
@@ -52,21 +51,6 @@ def contacts(
         rows.append(base | {"state": "sent"})
         rows.append(base | {"state": "ordered" if answer(i) else "answered"})
     return rows
-
-
-@pytest.fixture
-def people(session: Session) -> dict[str, User]:
-    def user(name: str, role: Role) -> User:
-        return auth.create_user(
-            session,
-            username=name,
-            password="a long password",
-            role=role,
-            district="province",
-            by="test",
-        )
-
-    return {"analyst": user("analyst", Role.ANALYST), "approver": user("approver", Role.APPROVER)}
 
 
 @pytest.fixture

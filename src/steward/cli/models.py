@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -197,10 +197,7 @@ def models_publish(
     as_json: JsonFlag = False,
 ) -> None:
     """Sign off and publish a validated version (an approver other than its trainer)."""
-    with _registry(ctx) as (session, _):
-        version = service.publish(session, model_id=model_id, by=acting(session, user), note=note)
-        document = _read(version)
-    emit(as_json, document, lambda: print_mapping(f"model {model_id}", document))
+    _step(ctx, service.publish, f"model {model_id}", user, as_json, model_id=model_id, note=note)
 
 
 @models_app.command("reject")
@@ -212,10 +209,7 @@ def models_reject(
     as_json: JsonFlag = False,
 ) -> None:
     """Reject a candidate version."""
-    with _registry(ctx) as (session, _):
-        version = service.reject(session, model_id=model_id, by=acting(session, user), note=note)
-        document = _read(version)
-    emit(as_json, document, lambda: print_mapping(f"model {model_id}", document))
+    _step(ctx, service.reject, f"model {model_id}", user, as_json, model_id=model_id, note=note)
 
 
 @models_app.command("rollback")
@@ -227,10 +221,21 @@ def models_rollback(
     as_json: JsonFlag = False,
 ) -> None:
     """Retire the published version of KIND and publish again the one it replaced."""
+    _step(ctx, service.rollback, f"{kind} now", user, as_json, kind=_kind(kind), note=note)
+
+
+def _step(
+    ctx: typer.Context,
+    step: Callable[..., ModelVersion],
+    title: str,
+    user: str,
+    as_json: bool,
+    **arguments: Any,
+) -> None:
+    """A signed step of the lifecycle (publish, reject, roll back) as ``user``."""
     with _registry(ctx) as (session, _):
-        version = service.rollback(session, kind=_kind(kind), by=acting(session, user), note=note)
-        document = _read(version)
-    emit(as_json, document, lambda: print_mapping(f"{kind} now", document))
+        document = _read(step(session, by=acting(session, user), **arguments))
+    emit(as_json, document, lambda: print_mapping(title, document))
 
 
 @models_app.command("score")
