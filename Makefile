@@ -2,7 +2,7 @@
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: install demo test pytest lint format types imports bench docs clean
+.PHONY: install demo test pytest lint format types imports bench docs clean browser messages
 
 install:  ## install uv (pinned) and every locked dependency into .venv
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -11,7 +11,19 @@ install:  ## install uv (pinned) and every locked dependency into .venv
 demo: install  ## the whole loop on a small synthetic city, then the API server
 	$(UV) run steward demo
 
-test: install lint types imports pytest  ## everything CI checks
+test: install browser lint types imports pytest  ## everything CI checks
+
+browser:  ## Debian's Chromium for the workbench's browser tests (as root; otherwise they skip)
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium fonts-wqy-microhei >/dev/null; \
+	fi
+	@[ -x /usr/bin/chromium ] || echo "no /usr/bin/chromium: the browser tests will skip (CI installs it)"
+
+messages:  ## list the workbench's strings (messages.pot) to translate into the .po catalogues
+	$(UV) run pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
+		-o messages.pot .
+	@echo "messages.pot: add what is new to src/steward/web/locale/zh_CN/LC_MESSAGES/*.po"
 
 pytest:
 	$(UV) run pytest

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import threading
 from collections.abc import Awaitable, Callable
+from types import ModuleType
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import make_asgi_app
 
 from steward import db
@@ -32,6 +36,16 @@ from steward.segments.service import SegmentError
 from steward.settings import Settings
 from steward.tags import api as tags_api
 from steward.tags.service import TagError, load_catalogue
+from steward.web import pages, render
+
+# Domains with workbench screens: each has a ``pages.py`` with a ``router`` (issue 6).
+PAGE_DOMAINS = ("tags", "segments", "offers", "campaigns", "evaluation", "channels", "events")
+
+
+def page_modules() -> list[ModuleType]:
+    """The domains' page modules that exist, in menu order."""
+    names = [f"steward.{d}.pages" for d in PAGE_DOMAINS]
+    return [importlib.import_module(n) for n in names if importlib.util.find_spec(n)]
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -69,6 +83,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(events_api.watch_router)
     app.include_router(ops_api.router)
     app.include_router(realtime_api.router)
+    app.include_router(pages.router)
+    for domain_pages in page_modules():
+        app.include_router(domain_pages.router)
+    app.mount("/static", StaticFiles(directory=render.STATIC), name="static")
     app.middleware("http")(_refuse_oversized_events)
     # counts and latencies only, no subscriber data: open to the scraper like a health check
     app.mount("/metrics", make_asgi_app(registry=metrics.REGISTRY))

@@ -1,0 +1,130 @@
+"""Rendering a workbench page (issue 6): one Jinja environment a language, the screens a
+role reaches, and the signed-in user from the session cookie. Domain ``pages.py`` modules
+use it as routes use ``web.deps``; each adds its screens to ``SCREENS`` by declaring them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from steward.auth import service as auth
+from steward.auth.models import Role, User
+from steward.web import i18n
+
+TEMPLATES = Path(__file__).with_name("templates")
+STATIC = Path(__file__).with_name("static")
+SESSION_COOKIE = "steward_session"
+
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction only"
+    """Mark an English string for the catalogue; it is translated where it is shown."""
+    return text
+
+
+ROLE_NAMES = {
+    Role.PLANNER: N_("Planner"),
+    Role.APPROVER: N_("Approver"),
+    Role.ANALYST: N_("Analyst"),
+    Role.AGENT: N_("Call-centre agent"),
+    Role.CLERK: N_("Hall clerk"),
+    Role.DATA_ADMIN: N_("Data administrator"),
+    Role.SYSTEM_ADMIN: N_("System administrator"),
+}
+CHANNEL_NAMES = {
+    "sms": N_("SMS"),
+    "outbound": N_("Outbound call"),
+    "inbound": N_("Inbound call"),
+    "app": N_("App"),
+    "web": N_("Web"),
+    "hall": N_("Hall"),
+}
+KIND_NAMES = {"care": N_("Care"), "marketing": N_("Marketing")}
+
+
+@dataclass(frozen=True)
+class Screen:
+    path: str
+    title: str  # an English source string: translated where it is shown
+    roles: frozenset[Role]
+
+
+def _roles(*roles: Role) -> frozenset[Role]:
+    return frozenset(roles) | {Role.SYSTEM_ADMIN}
+
+
+# The screens a role reaches from its home, in menu order; domain pages add theirs.
+SCREENS: list[Screen] = []
+
+
+@cache
+def environment(language: str) -> Environment:
+    """One Jinja environment a language, its gettext installed (``{% trans %}``, ``_()``)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    translations = i18n.translations(language)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["t"] = translations.gettext
+    env.filters["role_name"] = lambda code: ROLE_NAMES.get(Role(code), code)
+    env.filters["channel_name"] = lambda code: CHANNEL_NAMES.get(code, code)
+    env.filters["kind_name"] = lambda code: KIND_NAMES.get(code, code)
+    return env
+
+
+def language_of(request: Request) -> str:
+    return i18n.negotiate(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+
+
+def render(request: Request, name: str, user: User | None, **context: Any) -> HTMLResponse:
+    language = language_of(request)
+    template = environment(language).get_template(name)
+    screens = [s for s in SCREENS if user is not None and Role(user.role) in s.roles]
+    html = template.render(
+        request=request,
+        user=user,
+        screens=screens,
+        language=language,
+        languages=i18n.LANGUAGES,
+        path=request.url.path,
+        **context,
+    )
+    return HTMLResponse(html)
+
+
+def signed_in(request: Request, session: Session) -> User | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    return auth.user_for_token(session, token) if token else None
+
+
+def screen(path: str, title: str, *roles: Role) -> Screen:
+    """Declare a screen (title: an English string marked with ``N_``); it shows in the menu
+    of ``roles`` and of the system administrator."""
+    found = Screen(path, title, _roles(*roles))
+    SCREENS.append(found)
+    return found
+
+
+def page(request: Request, session: Session, wanted: Screen) -> tuple[User | None, Response | None]:
+    """The signed-in user of a screen's request, or the response to send instead: the
+    sign-in page for a visitor, "not allowed" for a role the screen is not open to."""
+    user = signed_in(request, session)
+    if user is None:
+        return None, RedirectResponse("/", status_code=303)
+    if Role(user.role) not in wanted.roles:
+        return user, render(request, "forbidden.html", user)
+    return user, None
+
+
+DASHBOARD = screen(
+    "/dashboard", N_("Dashboard"), Role.PLANNER, Role.APPROVER, Role.ANALYST, Role.DATA_ADMIN
+)

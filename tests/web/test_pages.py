@@ -1,0 +1,73 @@
+"""The workbench shell over HTTP: sign-in by cookie, roles per screen, the language of a
+page (cookie, then Accept-Language), and no open redirect."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from steward.auth.models import Role
+from steward.web import render
+from tests.web_fixtures import PASSWORD, Api
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+EN = {"Accept-Language": "en-GB,en;q=0.8"}
+
+
+def signed_in(api: Api, who: str) -> TestClient:
+    client = api.client
+    client.cookies.clear()
+    answer = client.post(
+        "/signin", data={"username": who, "password": PASSWORD}, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/home"
+    return client
+
+
+def test_a_visitor_gets_the_sign_in_page_in_the_browsers_language(api: Api) -> None:
+    api.client.cookies.clear()
+    assert "登录客户经理平台" in api.client.get("/", headers=ZH).text
+    assert "Sign in to Steward" in api.client.get("/", headers=EN).text
+    assert "登录客户经理平台" in api.client.get("/").text  # no preference: Chinese
+    assert api.client.get("/home", follow_redirects=False).headers["location"] == "/"
+
+
+def test_a_wrong_password_says_so_and_sets_no_session(api: Api) -> None:
+    api.client.cookies.clear()
+    answer = api.client.post(
+        "/signin", data={"username": "planner", "password": "nope"}, headers=EN
+    )
+    assert "Wrong user name or password." in answer.text
+    assert render.SESSION_COOKIE not in api.client.cookies
+
+
+def test_the_language_switch_wins_over_the_browser_and_stays_on_site(api: Api) -> None:
+    client = signed_in(api, "planner")
+    switched = client.get("/language/en?back=/home", follow_redirects=False)
+    assert switched.headers["location"] == "/home"
+    page = client.get("/home", headers=ZH).text
+    assert "Welcome, planner" in page
+    assert "Planner" in page
+    away = client.get("/language/zh_CN?back=https://evil.example/", follow_redirects=False)
+    assert away.headers["location"] == "/"
+    assert "欢迎，planner" in client.get("/home", headers=EN).text
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_screen_opens_to_exactly_its_roles(api: Api, role: Role) -> None:
+    client = signed_in(api, role.value)
+    home = client.get("/home", headers=EN).text
+    for screen in render.SCREENS:
+        page = client.get(screen.path, headers=EN)
+        assert page.status_code == 200
+        allowed = role in screen.roles
+        assert ("This screen is not open to your role." not in page.text) == allowed
+        assert (f'href="{screen.path}"' in home) == allowed
+
+
+def test_signing_out_ends_the_session(api: Api) -> None:
+    client = signed_in(api, "analyst")
+    client.post("/signout", follow_redirects=False)
+    client.cookies.clear()  # the browser drops the cookie the answer deleted
+    assert client.get("/dashboard", follow_redirects=False).headers["location"] == "/"
