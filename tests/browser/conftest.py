@@ -8,6 +8,7 @@ it as root); under ``CI=true`` a missing browser fails them, so nothing passes a
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,8 +20,10 @@ from typing import Any
 
 import pytest
 import uvicorn
+from playwright.sync_api import Page, expect
 
 from steward.settings import Settings
+from steward.simulation.demo import PASSWORD
 from steward.web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -73,3 +76,20 @@ def base_url(demo_home: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def chinese(page: Page, base_url: str) -> Page:
+    """A 1366x768 page whose browser asks for Chinese."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.context.set_extra_http_headers({"Accept-Language": "zh-CN,zh;q=0.9"})
+    return page
+
+
+def sign_in(page: Page, base_url: str, who: str) -> None:
+    """Sign in as a demo user (demo.planner, demo.approver, demo.analyst, demo.agent1...)."""
+    page.goto(base_url + "/")
+    page.fill("#username", who)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/home$"))

@@ -6,29 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from steward.simulation.demo import PASSWORD
 from steward.web import i18n
+from tests.browser.conftest import sign_in
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 CHROME = "header, h1, h2, th, label, button, .card > div:first-child"
-
-
-@pytest.fixture
-def chinese(page: Page, base_url: str) -> Page:
-    page.set_viewport_size({"width": 1366, "height": 768})
-    page.context.set_extra_http_headers({"Accept-Language": "zh-CN,zh;q=0.9"})
-    return page
-
-
-def sign_in(page: Page, base_url: str, who: str) -> None:
-    page.goto(base_url + "/")
-    page.fill("#username", who)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/home$"))
 
 
 def english_labels(page: Page) -> list[str]:
