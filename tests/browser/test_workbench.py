@@ -63,6 +63,6 @@ def test_a_planner_signs_in_and_reads_the_day_in_both_languages(
 
 def test_an_agent_has_no_dashboard(chinese: Page, base_url: str) -> None:
     sign_in(chinese, base_url, "demo.agent1")
-    expect(chinese.locator("header nav a")).to_have_count(0)
+    expect(chinese.locator("header nav a", has_text="运营看板")).to_have_count(0)
     chinese.goto(base_url + "/dashboard")
     expect(chinese.locator("h1")).to_have_text("无权访问")

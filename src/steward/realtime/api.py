@@ -130,7 +130,7 @@ def decide(
     started = time.perf_counter()
     try:
         with _refusals():
-            listing = _listing(request, session, day or date.today())
+            listing = shared_listing(request, session, day or date.today())
             return inbound.offers_for(
                 session,
                 listing,
@@ -159,7 +159,7 @@ def feedback(
         the_day = day or date.today()
         return inbound.record_feedback(
             session,
-            _listing(request, session, the_day),
+            shared_listing(request, session, the_day),
             msisdn=msisdn,
             campaign_id=feedback_in.campaign_id,
             offer_id=feedback_in.offer_id,
@@ -176,7 +176,7 @@ def feedback(
 LISTING_CHECK_S = 5.0  # a campaign paused or a new snapshot shows within this
 
 
-def _listing(request: Request, session: Session, day: date) -> inbound.Listing:
+def shared_listing(request: Request, session: Session, day: date) -> inbound.Listing:
     """The app's compiled listing of ``day`` (built under the lake's lock when it changed).
     Under ``steward run`` it shares the event workers' online profile."""
     state = request.app.state

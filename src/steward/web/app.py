@@ -39,7 +39,16 @@ from steward.tags.service import TagError, load_catalogue
 from steward.web import pages, render
 
 # Domains with workbench screens: each has a ``pages.py`` with a ``router`` (issue 6).
-PAGE_DOMAINS = ("tags", "segments", "offers", "campaigns", "evaluation", "channels", "events")
+PAGE_DOMAINS = (
+    "tags",
+    "segments",
+    "offers",
+    "campaigns",
+    "evaluation",
+    "channels",
+    "events",
+    "policy",
+)
 
 
 def page_modules() -> list[ModuleType]:

@@ -50,8 +50,13 @@ def get_order_centre(request: Request) -> OrderCentre | None:
     return centre
 
 
+# Committed before the answer leaves (scope "function"): a client that got its answer finds
+# the work saved, e.g. the next page after a sign-in finds the session token.
+SESSION = Depends(get_db_session, scope="function")
+
+
 def get_user(
-    session: Annotated[Session, Depends(get_db_session)], token: Annotated[str, Depends(bearer)]
+    session: Annotated[Session, SESSION], token: Annotated[str, Depends(bearer)]
 ) -> User:
     user = auth.user_for_token(session, token)
     if user is None:
@@ -72,8 +77,8 @@ class RequireRole:
 
 
 EVERYONE = tuple(Role)
-DbSession = Annotated[Session, Depends(get_db_session)]
-LakeDep = Annotated[Lake, Depends(get_lake)]
+DbSession = Annotated[Session, SESSION]
+LakeDep = Annotated[Lake, Depends(get_lake, scope="function")]
 Catalogue = Annotated[TagCatalogue, Depends(get_catalogue)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 CurrentUser = Annotated[User, Depends(get_user)]

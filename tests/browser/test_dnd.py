@@ -1,0 +1,47 @@
+"""Do-not-disturb management in Chromium (issue 6, screen 9): a data administrator checks an
+opt-out list, sees its bad lines named, then saves it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from steward import db
+from steward.auth import service as auth
+from steward.auth.models import Role
+from steward.simulation.demo import PASSWORD
+from tests.browser.conftest import sign_in
+from tests.browser.test_workbench import SCREENSHOTS, english_labels
+
+
+def test_a_data_administrator_checks_then_saves_an_opt_out_list(
+    chinese: Page, base_url: str, demo_home: Path, tmp_path: Path
+) -> None:
+    sessions = db.session_factory(db.make_engine(f"sqlite:///{demo_home / 'steward.db'}"))
+    with db.transaction(sessions) as session:
+        auth.create_user(
+            session,
+            username="demo.data",
+            password=PASSWORD,
+            role=Role.DATA_ADMIN,
+            district="province",
+            by="test",
+        )
+    listing = tmp_path / "optouts.txt"
+    listing.write_text("13800000101\n13800000102\n1380000\n", encoding="utf-8")
+    page = chinese
+    sign_in(page, base_url, "demo.data")
+    page.click("header nav >> text=免打扰管理")
+    expect(page.get_by_test_id("categories")).to_contain_text("始终排除")
+    form = page.get_by_test_id("upload")
+    form.locator("input[type=file]").set_input_files(str(listing))
+    form.locator("button").click()
+    report = page.get_by_test_id("report")
+    expect(report).to_contain_text("仅校验：未保存任何号码。")
+    expect(page.get_by_test_id("bad-lines")).to_contain_text("not an 11-digit mobile number")
+    form.locator("input[name=save]").check()
+    form.locator("button").click()
+    expect(report).to_contain_text("已加入名单 2 个号码。")
+    assert english_labels(page) == []
+    page.screenshot(path=str(SCREENSHOTS / "dnd-zh.png"), full_page=False)
