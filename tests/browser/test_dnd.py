@@ -38,7 +38,7 @@ def test_a_data_administrator_checks_then_saves_an_opt_out_list(
     form.locator("input[type=file]").set_input_files(str(listing))
     form.locator("button").click()
     report = page.get_by_test_id("report")
-    expect(report).to_contain_text("仅校验：未保存任何号码。")
+    expect(report).to_contain_text("仅做了校验，未保存任何内容。")
     expect(page.get_by_test_id("bad-lines")).to_contain_text("not an 11-digit mobile number")
     form.locator("input[name=save]").check()
     form.locator("button").click()

@@ -55,3 +55,18 @@ def test_the_browser_language_is_negotiated() -> None:
     assert i18n.negotiate(None, "fr-FR") == i18n.DEFAULT
     assert i18n.negotiate("en", "zh-CN") == "en"
     assert i18n.negotiate("xx", "en") == "en"
+
+
+def test_a_string_reads_the_same_in_every_catalogue() -> None:
+    """Catalogues are merged: one English string, one Chinese wording, on every screen."""
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in i18n.catalogues("zh_CN"):
+        with path.open("rb") as po:
+            for message in read_po(po, locale="zh_CN"):
+                if not message.id:
+                    continue
+                first = seen.setdefault(message.id, (str(message.string), path.name))
+                if first[0] != message.string:
+                    clashes.append(f"{message.id!r}: {first} vs {(message.string, path.name)}")
+    assert not clashes, clashes

@@ -55,9 +55,7 @@ def get_order_centre(request: Request) -> OrderCentre | None:
 SESSION = Depends(get_db_session, scope="function")
 
 
-def get_user(
-    session: Annotated[Session, SESSION], token: Annotated[str, Depends(bearer)]
-) -> User:
+def get_user(session: Annotated[Session, SESSION], token: Annotated[str, Depends(bearer)]) -> User:
     user = auth.user_for_token(session, token)
     if user is None:
         raise HTTPException(401, "invalid or expired token", headers={"WWW-Authenticate": "Bearer"})
