@@ -100,12 +100,22 @@ def run_postgres(
     """The rule's SQL over the table, in row order.
 
     The SQL goes to the driver as it is: SQLAlchemy's ``text()`` would read ``:name`` and
-    psycopg ``%`` inside the rule's text literals as parameters.
+    psycopg ``%`` inside the rule's text literals as parameters. It runs in a savepoint, so a
+    rule the engine refuses leaves the connection's transaction (and its TEMP tables) usable
+    for the next one: an aborted transaction would fail every later query, and a Hypothesis
+    replay of the first failure with it (a FlakyFailure instead of the engine's error).
     """
     sql = f"SELECT ({to_sql(rule, 'postgres', as_of=as_of)}) AS r FROM {table} ORDER BY row__"
     raw = connection.connection.driver_connection
     assert raw is not None
-    return [row[0] for row in raw.execute(sql).fetchall()]
+    raw.execute("SAVEPOINT steward_rule")
+    try:
+        rows = raw.execute(sql).fetchall()
+    except BaseException:
+        raw.execute("ROLLBACK TO SAVEPOINT steward_rule")
+        raise
+    raw.execute("RELEASE SAVEPOINT steward_rule")
+    return [row[0] for row in rows]
 
 
 def run_both(

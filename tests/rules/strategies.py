@@ -46,7 +46,7 @@ class Grammar:
     overflow cases have tests of their own.
     """
 
-    def __init__(self, alphabet: Sequence[str]) -> None:
+    def __init__(self, alphabet: Sequence[str], *, smallest_float: float = 0.0) -> None:
         # Short words from one small set, so patterns, lists and values often meet.
         words = ["", "a", "A", "ab", "aB", "ba", "a_b", "a%b", "é", "É", *alphabet]
         self.texts = st.sampled_from([w for w in words if set(w) <= set(alphabet)]) | st.text(
@@ -54,7 +54,9 @@ class Grammar:
         )
         self.alphabet = alphabet
         self.ints = st.integers(-1000, 1000)
-        self.floats = st.floats(-1000, 1000, allow_nan=False) | st.sampled_from([0.0, -0.0, 0.1])
+        self.floats = st.floats(-1000, 1000, allow_nan=False).filter(
+            lambda x: x == 0 or abs(x) >= smallest_float
+        ) | st.sampled_from([0.0, -0.0, 0.1])
         self.dates = st.dates(date(2020, 1, 1), date(2030, 12, 31))
 
     def values(self, kind: TagType) -> st.SearchStrategy[Any]:

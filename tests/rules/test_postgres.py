@@ -30,7 +30,11 @@ from tests.rules.test_grammar import CATALOGUE as GRAMMAR_CATALOGUE
 from tests.rules.test_grammar import CONSTRUCTS, SUBSCRIBER
 
 pytestmark = pytest.mark.postgres
-GRAMMAR = Grammar(PLAIN_ALPHABET)
+# PostgreSQL raises on float underflow and overflow where DuckDB and Python follow IEEE
+# (5e-324 * 0.1 is an error there, 0 here): a documented difference of the engine
+# (docs/decisions/0002), so its literals stay where three nested operations cannot leave
+# the float range.
+GRAMMAR = Grammar(PLAIN_ALPHABET, smallest_float=1e-6)
 
 
 def fixed_profiles(count: int, seed: int = 20260315) -> list[dict[str, Any]]:
