@@ -48,6 +48,7 @@ PAGE_DOMAINS = (
     "channels",
     "events",
     "policy",
+    "contacts",
 )
 
 

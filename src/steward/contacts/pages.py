@@ -1,0 +1,127 @@
+"""The customer's contact view (issue 6, screen 8; R-DATA-4): one subscriber's tags, every
+contact on every channel, complaints, orders, and the online decisions with their reasons —
+inside the user's district, the number masked for the roles that do not serve customers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from steward.auth.models import Role
+from steward.auth.service import within
+from steward.channels.models import BillingOrder
+from steward.contacts.models import ContactEvent
+from steward.events.models import EventDecision
+from steward.lake.service import Lake
+from steward.tags import service as tags
+from steward.web.deps import Catalogue, DbSession, LakeDep
+from steward.web.render import N_, page, render, screen
+
+router = APIRouter(include_in_schema=False)
+CUSTOMER = screen(
+    "/customer",
+    N_("Customer view"),
+    Role.AGENT,
+    Role.CLERK,
+    Role.PLANNER,
+    Role.APPROVER,
+    Role.ANALYST,
+)
+# Who serves customers sees the whole number; the others see it masked.
+SEES_NUMBERS = frozenset({Role.AGENT, Role.CLERK, Role.SYSTEM_ADMIN})
+NUMBER = re.compile(r"^1[3-9][0-9]{9}$")
+# The tag groups the view shows (usage details stay in the tag library).
+SHOWN_GROUPS = ("profile", "model", "bill", "service", "subscription", "handset", "derived")
+LIMIT = 100
+
+
+@router.get("/customer", response_class=HTMLResponse)
+def customer(
+    request: Request, session: DbSession, lake: LakeDep, catalogue: Catalogue, msisdn: str = ""
+) -> Response:
+    user, instead = page(request, session, CUSTOMER)
+    if instead is not None or user is None:
+        return instead or Response(status_code=303)
+    context: dict[str, Any] = {"msisdn": msisdn, "error": None, "found": None}
+    if msisdn and not NUMBER.fullmatch(msisdn.strip()):
+        context["error"] = "bad"
+    elif msisdn:
+        row = _profile(session, lake, msisdn.strip())
+        if row is None or not within(f"{row.get('city')}/{row.get('county')}", user.district):
+            context["error"] = "unknown"  # outside the district a number is as unknown
+        else:
+            number = msisdn.strip()
+            shown = number if Role(user.role) in SEES_NUMBERS else f"{number[:3]}****{number[-4:]}"
+            context["found"] = {
+                "number": shown,
+                "tags": [
+                    (t, row.get(t.name))
+                    for t in catalogue.tags
+                    if t.group in SHOWN_GROUPS and row.get(t.name) is not None
+                ],
+                "contacts": _contacts(session, number),
+                "complaints": _complaints(session, lake, number),
+                "orders": list(
+                    session.scalars(
+                        select(BillingOrder)
+                        .where(BillingOrder.msisdn == number)
+                        .order_by(BillingOrder.id.desc())
+                        .limit(LIMIT)
+                    )
+                ),
+                "decisions": list(
+                    session.scalars(
+                        select(EventDecision)
+                        .where(EventDecision.msisdn == number)
+                        .order_by(EventDecision.id.desc())
+                        .limit(LIMIT)
+                    )
+                ),
+            }
+    return render(request, "contacts/customer.html", user, **context)
+
+
+def _profile(session: Any, lake: Lake, msisdn: str) -> dict[str, Any] | None:
+    latest = tags.latest_snapshot(session, lake)
+    if latest is None:
+        return None
+    rows = lake.engine.query(f"SELECT * FROM {latest[1]} WHERE msisdn = ?", [msisdn]).to_pylist()
+    return rows[0] if rows else None
+
+
+def _contacts(session: Any, msisdn: str) -> list[dict[str, Any]]:
+    """Each contact once, at its latest state (newest first)."""
+    latest: dict[str, ContactEvent] = {}
+    query = select(ContactEvent).where(ContactEvent.msisdn == msisdn).order_by(ContactEvent.id)
+    for event in session.scalars(query):
+        latest[event.contact_key] = event
+    ordered = sorted(latest.values(), key=lambda e: e.id, reverse=True)[:LIMIT]
+    return [
+        {
+            "day": e.day,
+            "channel": e.channel,
+            "kind": e.kind,
+            "campaign_id": e.campaign_id,
+            "category": e.category,
+            "state": e.state,
+            "arm": e.arm,
+        }
+        for e in ordered
+    ]
+
+
+def _complaints(session: Any, lake: Lake, msisdn: str) -> list[dict[str, Any]]:
+    relation = lake.relation(session, "complaint")
+    if relation is None:
+        return []
+    found: list[dict[str, Any]] = lake.engine.query(
+        f"SELECT created_at, kind, category, channel, status FROM {relation} "
+        "WHERE msisdn = ? ORDER BY created_at DESC LIMIT 100",
+        [msisdn],
+    ).to_pylist()
+    return found

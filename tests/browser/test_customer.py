@@ -1,0 +1,36 @@
+"""The customer view in Chromium (issue 6, screen 8): an agent looks a customer up and reads
+their tags, contacts and orders; a bad number is named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from steward import db
+from steward.contacts.models import ContactEvent
+from tests.browser.conftest import sign_in
+from tests.browser.test_workbench import SCREENSHOTS, english_labels
+
+
+def test_an_agent_reads_one_customer(chinese: Page, base_url: str, demo_home: Path) -> None:
+    sessions = db.session_factory(db.make_engine(f"sqlite:///{demo_home / 'steward.db'}"))
+    with sessions() as session:
+        number = session.scalar(
+            select(ContactEvent.msisdn).where(ContactEvent.state == "ordered").limit(1)
+        )
+    assert number is not None
+    page = chinese
+    sign_in(page, base_url, "demo.agent1")
+    page.click("header nav >> text=客户视图")
+    page.fill("#msisdn", "12345")
+    page.click("[data-testid=lookup] button")
+    expect(page.get_by_role("alert")).to_have_text("请输入11位手机号码。")
+    page.fill("#msisdn", number)
+    page.click("[data-testid=lookup] button")
+    expect(page.locator("h2").first).to_have_text(number)
+    expect(page.get_by_test_id("tags")).to_contain_text("品牌")
+    expect(page.get_by_test_id("contacts")).to_contain_text("ordered")
+    assert english_labels(page) == []
+    page.screenshot(path=str(SCREENSHOTS / "customer-zh.png"), full_page=False)

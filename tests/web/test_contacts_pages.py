@@ -1,0 +1,57 @@
+"""The customer view over HTTP (issue 6, screen 8; R-DATA-4): tags, contacts, orders and
+decisions of one subscriber, in the user's district, masked for who does not serve."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from steward import db
+from steward.contacts import service as ledger
+from tests.web.test_pages import EN, signed_in
+from tests.web_fixtures import Api
+
+
+def contacted(api: Api) -> None:
+    sessions = api.client.app.state.sessions  # type: ignore[attr-defined]
+    with db.transaction(sessions) as session:
+        base = {
+            "contact_key": "k-1",
+            "day": date(2026, 11, 30),
+            "msisdn": "13800000001",
+            "campaign_id": 7,
+            "kind": "marketing",
+            "offer_id": 1,
+            "category": "data",
+            "exclusion_group": None,
+            "channel": "sms",
+            "arm": "target",
+            "source": "test",
+        }
+        ledger.append(session, [base | {"state": "reserved"}, base | {"state": "delivered"}])
+
+
+def test_an_agent_sees_the_whole_number_and_each_contact_at_its_latest_state(api: Api) -> None:
+    contacted(api)
+    client = signed_in(api, "agent")
+    client.get("/language/en")
+    page = client.get("/customer?msisdn=13800000001", headers=EN).text
+    assert "<h2>13800000001</h2>" in page
+    assert "delivered" in page
+    assert "reserved" not in page  # one row a contact: its latest state
+    assert "Brand" in page  # the tag's label in the page's language
+
+
+def test_an_analyst_sees_it_masked(api: Api) -> None:
+    client = signed_in(api, "analyst")
+    client.get("/language/en")
+    page = client.get("/customer?msisdn=13800000001").text
+    assert "<h2>138****0001</h2>" in page
+    assert "13800000001</h2>" not in page
+
+
+def test_outside_the_district_or_malformed_the_number_is_not_found(api: Api) -> None:
+    client = signed_in(api, "lanzhou_planner")
+    client.get("/language/en")
+    assert "No such subscriber in your district." in client.get("/customer?msisdn=13800000003").text
+    assert "Type an 11-digit mobile number." in client.get("/customer?msisdn=12ab").text
+    assert "138****0001" in client.get("/customer?msisdn=13800000001").text
