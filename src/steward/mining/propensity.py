@@ -170,7 +170,8 @@ def _settled(lake: Lake, rows: pa.Table, settle_days: int) -> pa.Table:
         f"""
         WITH c AS (
           SELECT contact_key, any_value(msisdn) AS msisdn, min(day) AS day,
-            any_value(category) AS category, min("at") AS first_at,
+            any_value(category) AS category, any_value(campaign_id) AS campaign_id,
+            any_value(offer_id) AS offer_id, min("at") AS first_at,
             bool_or(state = 'ordered') AS ordered, bool_or(state = 'answered') AS answered
           FROM steward_ledger
           WHERE kind = 'marketing' AND arm = 'target' AND category IS NOT NULL
@@ -268,16 +269,15 @@ def factors(
     """(campaign, offer) -> the learning factor from the answers since ``since``."""
     if scores is None:
         return {}
-    contacts = _settled(lake, ledger.read(session), 0)
-    lake.engine.register("steward_answers", contacts)
-    lake.engine.register("steward_keys", _keys(ledger.read(session)))
+    lake.engine.register("steward_answers", _settled(lake, ledger.read(session), 0))
     rows = lake.engine.query(
         f"""
-        SELECT k.campaign_id, k.offer_id, count(*) FILTER (WHERE a.ordered) AS orders,
+        SELECT a.campaign_id, a.offer_id, count(*) FILTER (WHERE a.ordered) AS orders,
           sum(coalesce({_score_case("s")}, 0)) AS expected
-        FROM steward_answers a JOIN steward_keys k USING (contact_key)
+        FROM steward_answers a
         LEFT JOIN {scores} s ON s.msisdn = a.msisdn
-        WHERE a.day >= DATE '{since.isoformat()}'
+        WHERE a.day >= DATE '{since.isoformat()}' AND a.campaign_id IS NOT NULL
+          AND a.offer_id IS NOT NULL
         GROUP BY ALL
         """
     ).to_pylist()
@@ -288,25 +288,6 @@ def factors(
         for r in rows
         if r["expected"]
     }
-
-
-def _keys(rows: pa.Table) -> pa.Table:
-    seen: dict[str, tuple[int, int]] = {}
-    for key, campaign, offer in zip(
-        rows.column("contact_key").to_pylist(),
-        rows.column("campaign_id").to_pylist(),
-        rows.column("offer_id").to_pylist(),
-        strict=True,
-    ):
-        if campaign is not None and offer is not None:
-            seen.setdefault(key, (campaign, offer))
-    return pa.table(
-        {
-            "contact_key": list(seen),
-            "campaign_id": [v[0] for v in seen.values()],
-            "offer_id": [v[1] for v in seen.values()],
-        }
-    )
 
 
 def _score_case(alias: str) -> str:

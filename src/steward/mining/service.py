@@ -96,7 +96,7 @@ def validate(session: Session, lake: Lake, *, model_id: int, by: User, as_of: da
         raise ModelError(f"model {model_id}: AUC {auc} is under {floor}; not worth signing")
     current = published(session, ModelKind(version.kind))
     if current is not None:
-        base = _base(session, lake, ModelKind(version.kind), as_of)
+        base = lake.engine.query(churn.base_sql(session, lake, as_of))
         before = _predict(session, lake, current, base, as_of)
         stability = psi(before, _predict(session, lake, version, base, as_of))
         version.metrics = {**version.metrics, "psi_vs_published": stability}
@@ -275,10 +275,6 @@ _WRITERS: dict[ModelKind, _Writer] = {
     ModelKind.CHURN_60D: _churn_columns(60),
     ModelKind.PROPENSITY: _propensity_columns,
 }
-
-
-def _base(session: Session, lake: Lake, kind: ModelKind, as_of: date) -> pa.Table:
-    return lake.engine.query(churn.base_sql(session, lake, as_of))
 
 
 def _predict(
