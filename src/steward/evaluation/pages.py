@@ -4,18 +4,19 @@ target with the lift and its interval.
 
 The same service calls and rules as ``evaluation/api.py``: the API's readers, a campaign
 outside the user's district is not found, and the daily report keeps the rows of the
-user's district. A manual evaluation report (R-EVAL-4) cannot be uploaded: the evaluation
-service keeps none, so the page says so.
+user's district. Under the charts, the campaign's manual evaluation reports (R-EVAL-4):
+analysts and planners upload one (title, summary, file) with the checks and the audit of
+``evaluation/reports.py``; every reader lists and downloads them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from steward.auth.models import Role, User
@@ -24,7 +25,7 @@ from steward.campaigns import service as campaigns
 from steward.campaigns.models import Campaign
 from steward.campaigns.pages import STATUS_NAMES
 from steward.channels.orders import accepted_orders
-from steward.evaluation import service
+from steward.evaluation import reports, service
 from steward.lake.service import Lake
 from steward.web.deps import DbSession, LakeDep
 from steward.web.render import N_, Screen, page, render, screen
@@ -33,6 +34,8 @@ router = APIRouter(include_in_schema=False)
 
 MONITOR = screen("/monitor", N_("Campaign monitor"), Role.PLANNER, Role.APPROVER, Role.ANALYST)
 CAMPAIGN_MONITOR = Screen("/campaigns/{campaign_id}/monitor", MONITOR.title, MONITOR.roles)
+# the upload form's fields, named where a message says which one is at fault
+REPORT_FIELDS = {"title": N_("Title"), "summary": N_("Summary"), "file": N_("File")}
 
 FUNNEL_STEPS = (
     ("targets", N_("Targets")),
@@ -78,17 +81,99 @@ def campaign_monitor(
     lake: LakeDep,
     campaign_id: int,
     until: date | None = None,
+    uploaded: int | None = None,
 ) -> Response:
-    """One campaign: funnel, exclusions by rule, daily report charts, control vs target."""
+    """One campaign: funnel, exclusions by rule, daily report charts, control vs target,
+    and its manual evaluation reports."""
     user, instead = page(request, session, CAMPAIGN_MONITOR)
     if instead is not None:
         return instead
     assert user is not None
     campaign = _visible(session, campaign_id, user)
     if campaign is None:
-        response = render(request, "campaigns/missing.html", user, campaign_id=campaign_id)
-        response.status_code = 404
+        return _missing(request, user, campaign_id)
+    return _monitor_page(request, session, lake, user, campaign, until, uploaded=uploaded)
+
+
+@router.post("/campaigns/{campaign_id}/monitor/reports", response_class=HTMLResponse)
+def upload_report(
+    request: Request,
+    session: DbSession,
+    lake: LakeDep,
+    campaign_id: int,
+    file: Annotated[UploadFile | None, File()] = None,
+    title: Annotated[str, Form()] = "",
+    summary: Annotated[str, Form()] = "",
+) -> Response:
+    """Upload a manual evaluation report as the API does; back to the monitor with it
+    listed, or the monitor again with the message and the form as it was filled."""
+    user, instead = page(request, session, CAMPAIGN_MONITOR)
+    if instead is not None:
+        return instead
+    assert user is not None
+    if Role(user.role) not in reports.UPLOADERS:
+        response = render(request, "forbidden.html", user)
+        response.status_code = 403
         return response
+    # One byte past the limit is enough to refuse the file without reading all of it.
+    body = file.file.read(reports.MAX_BYTES + 1) if file is not None else b""
+    filename = file.filename if file is not None and file.filename else ""
+    try:
+        report = reports.upload(
+            session,
+            campaign_id=campaign_id,
+            title=title,
+            summary=summary,
+            filename=filename,
+            body=body,
+            by=user,
+        )
+    except reports.ReportNotFoundError:
+        return _missing(request, user, campaign_id)
+    except reports.ReportError as refused:
+        campaign = _visible(session, campaign_id, user)
+        assert campaign is not None  # the upload found it
+        form = {"title": title, "summary": summary}
+        response = _monitor_page(
+            request, session, lake, user, campaign, None, form=form, error=refused
+        )
+        response.status_code = 422
+        return response
+    return RedirectResponse(
+        f"/campaigns/{campaign_id}/monitor?uploaded={report.id}#reports", status_code=303
+    )
+
+
+@router.get("/campaigns/{campaign_id}/monitor/reports/{report_id}")
+def download_report(
+    request: Request, session: DbSession, campaign_id: int, report_id: int
+) -> Response:
+    """A report's file as uploaded, audited as the API's download is."""
+    user, instead = page(request, session, CAMPAIGN_MONITOR)
+    if instead is not None:
+        return instead
+    assert user is not None
+    try:
+        report = reports.download(session, campaign_id=campaign_id, report_id=report_id, by=user)
+    except reports.ReportNotFoundError:
+        return _missing(request, user, campaign_id)
+    return Response(
+        report.body, media_type=report.media_type, headers=reports.download_headers(report)
+    )
+
+
+def _monitor_page(
+    request: Request,
+    session: Session,
+    lake: Lake,
+    user: User,
+    campaign: Campaign,
+    until: date | None,
+    *,
+    uploaded: int | None = None,
+    form: dict[str, str] | None = None,
+    error: reports.ReportError | None = None,
+) -> HTMLResponse:
     (funnel,) = service.funnels(session, lake, [campaign.id])
     within_days = int((campaign.success_rule or {}).get("within_days", 7))
     lift = service.control_vs_target(
@@ -115,7 +200,31 @@ def campaign_monitor(
             (dimension, title, _breakdown(report, dimension)) for dimension, title in BREAKDOWNS
         ],
         status_names=STATUS_NAMES,
+        reports=reports.for_campaign(session, campaign.id, user=user),
+        uploaded=uploaded,
+        may_upload=Role(user.role) in reports.UPLOADERS,
+        max_megabytes=reports.MAX_BYTES // (1024 * 1024),
+        accept=",".join(reports.KINDS),
+        form=form or {"title": "", "summary": ""},
+        error=error,
+        fields=REPORT_FIELDS,
+        size=_size,
     )
+
+
+def _missing(request: Request, user: User, campaign_id: int) -> Response:
+    response = render(request, "campaigns/missing.html", user, campaign_id=campaign_id)
+    response.status_code = 404
+    return response
+
+
+def _size(n: int) -> str:
+    """A file's size as people read it (the units are the same in Chinese)."""
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
 
 
 def _report_rows(

@@ -91,7 +91,7 @@ def _check_arm(name: str, n: int, successes: int) -> None:
         raise ValueError(f"arm {name!r}: successes = {successes} is outside 0..{n}")
 
 
-def _wilson(successes: int, n: int, z: float) -> tuple[float, float]:
+def wilson(successes: int, n: int, z: float) -> tuple[float, float]:
     """The Wilson score interval of one rate, clamped so that it holds the rate itself."""
     rate = successes / n
     z2 = z * z
@@ -103,8 +103,8 @@ def _wilson(successes: int, n: int, z: float) -> tuple[float, float]:
 
 def _newcombe(s1: int, n1: int, s2: int, n2: int, z: float) -> tuple[float, float]:
     p1, p2 = s1 / n1, s2 / n2
-    l1, u1 = _wilson(s1, n1, z)
-    l2, u2 = _wilson(s2, n2, z)
+    l1, u1 = wilson(s1, n1, z)
+    l2, u2 = wilson(s2, n2, z)
     lift = p1 - p2
     low = lift - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = lift + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
