@@ -15,7 +15,8 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steward.channels.models import BillingOrder, OrderStatus
+from steward.channels import crosschannel
+from steward.channels.models import BillingOrder, OrderStatus, Outcome
 from steward.contacts.models import ContactEvent, State
 from steward.contacts.service import follow_up
 from steward.offers.service import get as get_offer
@@ -143,6 +144,8 @@ def order_for_contact(
         state, detail = State.ANSWERED, f"order_rejected: {result.reason}"[:200]
     if not _holds(session, contact_key, state, detail):
         follow_up(session, contact_key, state=state, source=source, detail=detail)
+    if result.accepted:  # an order on any channel updates the others (R-CHAN-5)
+        crosschannel.apply_outcome(session, contact_key=contact_key, outcome=Outcome.ORDERED)
     return result
 
 

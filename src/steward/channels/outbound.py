@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from steward.auth.models import Role, User
 from steward.auth.service import DISTRICT, PROVINCE
+from steward.channels import crosschannel
 from steward.channels.orders import OrderCentre, order_for_contact
 from steward.channels.workorders import CallResult, OutboundTeam, WorkOrder, WorkOrderStatus
 from steward.contacts.models import ContactEvent, State
@@ -146,6 +147,73 @@ def queue_due_contacts(
         not_queued=dict(waiting),
         stopped_by_policy=len(blocked),
     )
+
+
+def capacity_left(session: Session, team: OutboundTeam, day: date) -> int:
+    """Calls ``team`` can still take on ``day`` (its capacity less the orders it holds)."""
+    return max(team.daily_capacity - _taken(session, day).get(team.id, 0), 0)
+
+
+def queue_for_team(
+    session: Session,
+    contacts: Sequence[Mapping[str, Any]],
+    team: OutboundTeam,
+    *,
+    day: date,
+    now: datetime,
+    note: str,
+    recheck: Callable[[list[dict[str, Any]]], dict[str, str]] | None = None,
+    limit: int | None = None,
+) -> tuple[dict[str, int], int]:
+    """Queue reserved ``contacts`` (ledger fields) as orders of one chosen team, as
+    ``queue_due_contacts`` does for the team of each district: the policy's second look
+    first (a blocked contact is cancelled), then the team's capacity and ``limit`` (the rest
+    stay reserved), then one order each and a ``sent`` row whose detail ends with ``note``.
+    Returns the new order ids by contact key and how many the policy stopped."""
+    due = [dict(c) for c in contacts]
+    blocked = recheck(due) if recheck is not None and due else {}
+    if blocked:
+        stopped = [c for c in due if c["contact_key"] in blocked]
+        append(
+            session, [_ledger_row(c, State.CANCELLED, blocked[c["contact_key"]]) for c in stopped]
+        )
+        due = [c for c in due if c["contact_key"] not in blocked]
+    room = capacity_left(session, team, day)
+    due = due[: room if limit is None else min(room, limit)]
+    now = _utc(now)
+    ids = _insert_orders(
+        session, [_new_order(c, team, day=day, due_at=now, attempt=1) for c in due]
+    )
+    sent = [
+        _ledger_row(c, State.SENT, f"work order {ids[c['contact_key']]} · {note}"[:200])
+        for c in due
+    ]
+    append(session, sent)
+    return ids, len(blocked)
+
+
+def hand_to(
+    session: Session, team: OutboundTeam, order_ids: Sequence[int], agents: list[str]
+) -> int:
+    """Put the given queued orders of ``team`` on ``agents``' lists in turn; how many."""
+    if not agents or not order_ids:
+        return 0
+    _check_agents(session, team, agents)
+    query = (
+        select(WorkOrder)
+        .where(
+            WorkOrder.id.in_(list(order_ids)),
+            WorkOrder.team_id == team.id,
+            WorkOrder.status == WorkOrderStatus.QUEUED.value,
+        )
+        .order_by(WorkOrder.id)
+    )
+    handed = 0
+    for order, agent in zip(session.scalars(query), itertools.cycle(agents), strict=False):
+        order.status, order.assigned_to = WorkOrderStatus.ASSIGNED.value, agent
+        handed += 1
+    session.flush()
+    return handed
 
 
 def _due_contacts(session: Session, day: date, now: datetime) -> list[dict[str, Any]]:
@@ -341,6 +409,7 @@ def record_result(
     order.callback_at = _utc(callback_at) if callback_at is not None else None
     detail = reason if result is CallResult.FAILED else result.value
     follow_up(session, order.contact_key, state=LEDGER_STATE[result], source=SOURCE, detail=detail)
+    crosschannel.after_call(session, order.contact_key, result)  # R-CHAN-5
     if result is CallResult.ACCEPTED and orders is not None and order.offer_id is not None:
         order_for_contact(session, orders, contact_key=order.contact_key, source=SOURCE)
     if result is CallResult.CALL_BACK and callback_at is not None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from steward.campaigns.service import get as get_campaign
 from steward.campaigns.service import may_reach_customers
+from steward.channels import crosschannel
 from steward.channels.models import InboundSms
 from steward.channels.orders import OrderCentre, order_for_contact
 from steward.channels.replies import ReplyKind, parse_reply
@@ -247,6 +248,8 @@ def process_replies(session: Session, centre: SmsCentre, orders: OrderCentre) ->
     report = ReplyReport()
     for inbound in centre.replies(session):
         outcome, contact_key = _handle(session, orders, inbound)
+        if contact_key is not None:  # the other channels hear of it (R-CHAN-5)
+            crosschannel.after_reply(session, contact_key, outcome.value)
         inbound.processed = True
         inbound.processed_at = utcnow()
         inbound.outcome = outcome.value

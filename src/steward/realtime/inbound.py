@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from steward.auth.service import audit, within
 from steward.campaigns.batch import campaign_spec, offer_spec, running
 from steward.campaigns.models import Campaign
+from steward.channels import crosschannel
 from steward.channels.orders import OrderCentre, OrderResult, order_for_contact
 from steward.channels.service import render_sms
 from steward.contacts import service as ledger
@@ -462,6 +463,8 @@ def record_feedback(
     order = None
     if outcome is not Outcome.SHOWN and _last_answer(rows) != outcome.value:
         ledger.follow_up(session, key, state=State.ANSWERED, source=source, detail=outcome.value)
+        # the campaign's pending contacts on the other channels follow the rules (R-CHAN-5)
+        crosschannel.apply_outcome(session, contact_key=key, outcome=crosschannel.Outcome(outcome))
         appended += 1
     if outcome is Outcome.ACCEPTED and orders is not None:
         before = len(ledger.states_of(session, key))
