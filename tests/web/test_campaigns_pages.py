@@ -221,7 +221,7 @@ def test_the_monitor_shows_the_funnel_the_report_and_control_against_target(api:
     assert 'xAxis: {type: "category", data: ["2026-12-02"]}' in page.text  # by date
     assert 'xAxis: {type: "category", data: ["lanzhou"]}' in page.text  # by city
     assert 'xAxis: {type: "category", data: ["SMS"]}' in page.text  # by channel, translated
-    assert "manual evaluation report is not available" in page.text
+    assert "No evaluation report yet." in page.text
     chinese = client.get(f"/campaigns/{campaign_id}/monitor", headers=ZH).text
     assert "漏斗" in chinese
     assert "按规则剔除" in chinese
