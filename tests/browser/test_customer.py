@@ -31,6 +31,16 @@ def test_an_agent_reads_one_customer(chinese: Page, base_url: str, demo_home: Pa
     page.click("[data-testid=lookup] button")
     expect(page.locator("h2").first).to_have_text(number)
     expect(page.get_by_test_id("tags")).to_contain_text("品牌")
-    expect(page.get_by_test_id("contacts")).to_contain_text("ordered")
+    expect(page.get_by_test_id("contacts")).to_contain_text("已订购")  # states in words
+    # the batch why-not of each running campaign, its reason in words, never a code
+    why_not = page.get_by_test_id("why-not")
+    expect(why_not.locator("tbody tr").first).to_have_attribute("data-campaign", "1")
+    for cell in why_not.locator("td[data-outcome]").all():
+        code = cell.get_attribute("data-outcome")
+        assert code
+        assert cell.inner_text() != code
+    expect(why_not).to_contain_text("今日已接触")  # contacted today, by the order's campaign
     assert english_labels(page) == []
     page.screenshot(path=str(SCREENSHOTS / "customer-zh.png"), full_page=False)
+    why_not.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "customer-why-not-zh.png"), full_page=False)

@@ -36,8 +36,8 @@ def test_an_agent_sees_the_whole_number_and_each_contact_at_its_latest_state(api
     client.get("/language/en")
     page = client.get("/customer?msisdn=13800000001", headers=EN).text
     assert "<h2>13800000001</h2>" in page
-    assert "delivered" in page
-    assert "reserved" not in page  # one row a contact: its latest state
+    assert "<td>Delivered</td><td>Target group</td>" in page  # states and arms in words
+    assert "In today&#39;s plan" not in page  # one row a contact: its latest state
     assert "Brand" in page  # the tag's label in the page's language
 
 
@@ -55,3 +55,23 @@ def test_outside_the_district_or_malformed_the_number_is_not_found(api: Api) -> 
     assert "No such subscriber in your district." in client.get("/customer?msisdn=13800000003").text
     assert "Type an 11-digit mobile number." in client.get("/customer?msisdn=12ab").text
     assert "138****0001" in client.get("/customer?msisdn=13800000001").text
+
+
+def test_codes_read_as_words_in_the_pages_language(api: Api) -> None:
+    contacted(api)
+    client = signed_in(api, "agent")
+    client.get("/language/zh_CN")
+    page = client.get("/customer?msisdn=13800000002").text
+    assert "<td>品牌</td><td>动感地带</td>" in page  # brand mzone
+    client.get("/language/en")
+    page = client.get("/customer?msisdn=13800000002").text
+    assert "<td>Brand</td><td>M-Zone</td>" in page
+    assert "<td>County</td><td>chengguan</td>" in page  # a code without a word: as itself
+
+
+def test_with_no_campaign_the_why_not_says_none_reaches_the_subscriber(api: Api) -> None:
+    client = signed_in(api, "clerk")
+    client.get("/language/en")
+    page = client.get("/customer?msisdn=13800000001").text
+    assert "Why or why not, campaign by campaign" in page
+    assert "No running or recent campaign reaches this subscriber." in page

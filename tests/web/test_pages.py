@@ -3,10 +3,15 @@ page (cookie, then Accept-Language), and no open redirect."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from fastapi.testclient import TestClient
 
+from steward import db
 from steward.auth.models import Role
+from steward.contacts import service as ledger
+from steward.offers.models import Channel
 from steward.web import render
 from tests.web_fixtures import PASSWORD, Api
 
@@ -71,3 +76,46 @@ def test_signing_out_ends_the_session(api: Api) -> None:
     client.post("/signout", follow_redirects=False)
     client.cookies.clear()  # the browser drops the cookie the answer deleted
     assert client.get("/dashboard", follow_redirects=False).headers["location"] == "/"
+
+
+def test_the_dashboard_names_a_channel_at_its_capacity_in_both_languages(api: Api) -> None:
+    app = api.client.app
+    day = date(2026, 11, 30)
+    with db.transaction(app.state.sessions) as session:  # type: ignore[attr-defined]
+        contact = {
+            "day": day,
+            "campaign_id": 7,
+            "kind": "marketing",
+            "offer_id": 1,
+            "category": "data",
+            "exclusion_group": None,
+            "channel": "sms",
+            "arm": "target",
+            "source": "test",
+            "state": "reserved",
+        }
+        ledger.append(
+            session,
+            [contact | {"contact_key": f"k{n}", "msisdn": f"1380000000{n}"} for n in (1, 2)],
+        )
+    policy = app.state.policy  # type: ignore[attr-defined]
+    app.state.policy = policy.model_copy(update={"capacity": {Channel.SMS: 2}})  # type: ignore[attr-defined]
+    try:
+        client = signed_in(api, "planner")
+        client.get("/language/en")
+        english = client.get("/dashboard").text
+        client.get("/language/zh_CN")
+        chinese = client.get("/dashboard").text
+    finally:
+        app.state.policy = policy  # type: ignore[attr-defined]
+    assert "SMS is at capacity today: 2 contacts, its capacity." in english
+    assert "短信 今日已满额：2 个接触，等于其容量。" in chinese
+    assert "No alert." not in english
+
+
+def test_a_quiet_day_has_no_alert(api: Api) -> None:
+    client = signed_in(api, "analyst")
+    client.get("/language/en")
+    page = client.get("/dashboard").text
+    assert "No alert." in page
+    assert "on at least 100 contacts, the 95% interval" in page

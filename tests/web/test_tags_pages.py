@@ -55,8 +55,9 @@ def test_a_category_tag_shows_its_definition_top_values_and_freshness(api: Api) 
     assert "<code>profile</code>" in page
     assert "Computed in the snapshot of 2026-11-30" in page
     top = page.split('data-testid="top"')[1].split("</table>")[0]
-    assert '<td>gotone</td><td class="number">2</td>' in top
-    assert '<td>mzone</td><td class="number">1</td>' in top
+    # the brand's codes (gotone, mzone) in words
+    assert '<td>GoTone</td><td class="number">2</td>' in top
+    assert '<td>M-Zone</td><td class="number">1</td>' in top
     assert 'id="distribution"' in page
 
 

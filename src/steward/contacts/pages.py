@@ -6,20 +6,26 @@ inside the user's district, the number masked for the roles that do not serve cu
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from steward.auth.models import Role
+from steward.auth.models import Role, User
 from steward.auth.service import within
+from steward.campaigns import batch as campaign_runs
+from steward.campaigns import service as campaigns
+from steward.campaigns.models import Campaign, Status
 from steward.channels.models import BillingOrder
 from steward.contacts.models import ContactEvent
 from steward.events.models import EventDecision
 from steward.lake.service import Lake
+from steward.policy.config import Policy
 from steward.tags import service as tags
-from steward.web.deps import Catalogue, DbSession, LakeDep
+from steward.tags.schemas import TagCatalogue
+from steward.web.deps import Catalogue, DbSession, LakeDep, PolicyDep
 from steward.web.render import N_, page, render, screen
 
 router = APIRouter(include_in_schema=False)
@@ -38,11 +44,24 @@ NUMBER = re.compile(r"^1[3-9][0-9]{9}$")
 # The tag groups the view shows (usage details stay in the tag library).
 SHOWN_GROUPS = ("profile", "model", "bill", "service", "subscription", "handset", "derived")
 LIMIT = 100
+# A campaign that ended this many days ago still has a "why not" worth reading.
+RECENT_DAYS = 30
+LIVE = (Status.RUNNING.value, Status.PAUSED.value)
+ENDED = (Status.COMPLETED.value, Status.TERMINATED.value)
+# Outcomes of the why-not that say the subscriber is not in the campaign's population, and
+# those of a campaign that does not run today, whose population was not looked at.
+NOT_MEMBER = ("segment.not_member", "not.in_snapshot")
+NOT_JUDGED = frozenset({"campaign.not_today", *(f"campaign.{s.value}" for s in Status)})
 
 
 @router.get("/customer", response_class=HTMLResponse)
 def customer(
-    request: Request, session: DbSession, lake: LakeDep, catalogue: Catalogue, msisdn: str = ""
+    request: Request,
+    session: DbSession,
+    lake: LakeDep,
+    catalogue: Catalogue,
+    policy: PolicyDep,
+    msisdn: str = "",
 ) -> Response:
     user, instead = page(request, session, CUSTOMER)
     if instead is not None or user is None:
@@ -83,7 +102,66 @@ def customer(
                     )
                 ),
             }
+            place = f"{row.get('city')}/{row.get('county')}"
+            context["why_not"], context["why_not_error"] = _why_not(
+                session, lake, catalogue, policy, user, number, place
+            )
     return render(request, "contacts/customer.html", user, **context)
+
+
+def _why_not(
+    session: Any,
+    lake: Lake,
+    catalogue: TagCatalogue,
+    policy: Policy,
+    user: User,
+    msisdn: str,
+    place: str,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The batch "why not" of today for each running or recent campaign that may reach the
+    subscriber, as the API's ``campaigns/{id}/why-not`` answers it (``batch.explain``)."""
+    today = date.today()
+    found: list[dict[str, Any]] = []
+    for campaign in _reaching(session, user, place, today):
+        try:
+            answer = campaign_runs.explain(
+                session,
+                lake,
+                catalogue,
+                policy,
+                msisdn=msisdn,
+                campaign_id=campaign.id,
+                day=today,
+            )
+        except campaign_runs.RunError as exc:
+            return [], str(exc)  # no snapshot: the same for every campaign
+        outcome = str(answer["outcome"])
+        won_by = answer.get("won_by")
+        winner = session.get(Campaign, won_by["campaign_id"]) if won_by else None
+        found.append(
+            {
+                "campaign": campaign,
+                "outcome": outcome,
+                # None: the campaign does not run today, so membership was not judged
+                "member": None if outcome in NOT_JUDGED else outcome not in NOT_MEMBER,
+                "won_by": winner.name if winner is not None and winner.id != campaign.id else None,
+            }
+        )
+    return found, None
+
+
+def _reaching(session: Any, user: User, place: str, today: date) -> list[Campaign]:
+    """The user's campaigns that may reach a subscriber of ``place``: batch ones (a
+    triggered campaign's decisions are in the decisions table), running or paused, or
+    ended within ``RECENT_DAYS``."""
+    since = today - timedelta(days=RECENT_DAYS)
+    return [
+        c
+        for c in campaigns.visible(session, user)
+        if c.trigger is None
+        and within(place, c.district)
+        and (c.status in LIVE or (c.status in ENDED and c.end_date >= since))
+    ]
 
 
 def _profile(session: Any, lake: Lake, msisdn: str) -> dict[str, Any] | None:

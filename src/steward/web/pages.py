@@ -15,12 +15,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.auth import service as auth
+from steward.auth.service import within
 from steward.campaigns import batch as campaign_runs
 from steward.contacts.models import ContactEvent
 from steward.events.models import EventInbox
 from steward.ops import service as ops
+from steward.ops import watch
 from steward.web import i18n
-from steward.web.deps import DbSession
+from steward.web.deps import DbSession, LakeDep, PolicyDep
 from steward.web.render import DASHBOARD, SESSION_COOKIE, page, render, signed_in
 
 router = APIRouter(include_in_schema=False)
@@ -76,12 +78,22 @@ def home(request: Request, session: DbSession) -> Response:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, session: DbSession) -> Response:
+def dashboard(request: Request, session: DbSession, lake: LakeDep, policy: PolicyDep) -> Response:
     user, instead = page(request, session, DASHBOARD)
-    if instead is not None:
-        return instead
+    if instead is not None or user is None:
+        return instead or Response(status_code=303)
     now = datetime.now(UTC)
     day = _business_day(session) or now.date()
+    # the running campaigns of the user's district, batch and triggered, are judged by
+    # their rate; a contact's success window runs on the clock, so ``today`` is now's date
+    watched = [
+        c
+        for c in (
+            *campaign_runs.running(session, day),
+            *campaign_runs.running(session, day, triggered=True),
+        )
+        if within(c.district, user.district)
+    ]
     return render(
         request,
         "dashboard.html",
@@ -90,6 +102,13 @@ def dashboard(request: Request, session: DbSession) -> Response:
         execution=_execution(session, day),
         campaigns=campaign_runs.running(session, day),
         alerts=ops.alerts(session, now=now),
+        rate_alerts=watch.rate_alerts(session, lake, watched, today=now.date()),
+        rate_rule={
+            "minimum": watch.MINIMUM,
+            "confidence": round(watch.CONFIDENCE * 100),
+            "tolerance": round(watch.TOLERANCE * 100),
+        },
+        capacity_alerts=watch.capacity_alerts(session, policy, day=day),
         lag=_event_lag(session, now),
     )
 
