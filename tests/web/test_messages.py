@@ -17,8 +17,7 @@ def extracted() -> set[str]:
     """The strings ``make messages`` extracts today (babel.cfg, keyword N_ as well)."""
     found: set[str] = set()
     method_map = [
-        ("src/steward/web/**.py", "python"),
-        ("src/steward/*/pages.py", "python"),
+        ("src/steward/**.py", "python"),
         ("src/steward/web/templates/**.html", "jinja2"),
     ]
     options = {"src/steward/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}

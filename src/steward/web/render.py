@@ -6,7 +6,7 @@ use it as routes use ``web.deps``; each adds its screens to ``SCREENS`` by decla
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +17,14 @@ from sqlalchemy.orm import Session
 
 from steward.auth import service as auth
 from steward.auth.models import Role, User
-from steward.web import i18n
+from steward.web import i18n, values
+from steward.wording import N_, Refusal
+
+__all__ = ["N_", "Refusal", "Screen", "page", "refusal", "render", "screen", "signed_in"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
 SESSION_COOKIE = "steward_session"
-
-
-def N_(text: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction only"
-    """Mark an English string for the catalogue; it is translated where it is shown."""
-    return text
 
 
 ROLE_NAMES = {
@@ -78,7 +76,23 @@ def environment(language: str) -> Environment:
     env.filters["role_name"] = lambda code: ROLE_NAMES.get(Role(code), code)
     env.filters["channel_name"] = lambda code: CHANNEL_NAMES.get(code, code)
     env.filters["kind_name"] = lambda code: KIND_NAMES.get(code, code)
+    env.filters["value_name"] = partial(values.value_name, translations.gettext)
+    env.filters["refusal"] = partial(_refusal, translations.gettext)
     return env
+
+
+def _refusal(gettext: Any, error: Exception) -> str:
+    """A service's refusal in the reader's language: its wording translated, then its values
+    put in. An error that is not a ``Refusal`` keeps its own (English) text."""
+    if not isinstance(error, Refusal):
+        return str(error)
+    wording = gettext(error.template)
+    return wording % error.params if error.params else wording
+
+
+def refusal(request: Request, error: Exception) -> str:
+    """``error`` as the page's reader should read it (the ``refusal`` filter in templates)."""
+    return _refusal(i18n.translations(language_of(request)).gettext, error)
 
 
 def language_of(request: Request) -> str:
