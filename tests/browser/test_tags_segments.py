@@ -25,7 +25,7 @@ def test_a_planner_reads_a_tag_then_builds_counts_and_saves_a_segment(
     expect(page.locator("h1")).to_contain_text("brand")
     expect(page.get_by_test_id("freshness")).to_contain_text("快照")
     expect(page.locator("#distribution svg")).to_be_visible()  # ECharts drew the chart
-    expect(page.get_by_test_id("top")).to_contain_text("gotone")
+    expect(page.get_by_test_id("top")).to_contain_text("全球通")  # brand gotone, in words
     assert english_labels(page) == []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "tags-zh.png"))
