@@ -42,7 +42,7 @@ def test_an_analyst_reads_the_library_and_reviews_the_watch_list(
     expect(row).to_contain_text("高额账单")
     row.locator("select").select_option("cleared")
     row.locator("button").click()
-    expect(page.get_by_role("alert")).to_contain_text("a note is required")
+    expect(page.get_by_role("alert")).to_contain_text("备注必填")
     row = page.locator("[data-testid=entry]").filter(has_text="138****0009").first
     row.locator("select").select_option("acted")
     row.locator("input[name=note]").fill("客户出差，已提醒")

@@ -226,6 +226,19 @@ def test_a_failed_step_is_an_alert_until_acknowledged(session: Session, admin: U
         ops.acknowledge(session, run.id, by=admin)
 
 
+def test_an_alert_carries_its_wording_apart_from_its_values(
+    session: Session, admin: User, tmp_path: Path
+) -> None:
+    add_source(session, admin, tmp_path / "gone")
+    session.add(StepRun(day=DAY, step="tags", status="failed", detail={}))
+    session.flush()
+    step, source = ops.alerts(session, now=at(9))
+    assert (step.message, step.wording) == ("the step recorded no error", ops.NO_ERROR)
+    assert source.wording is not None
+    assert source.wording.template == "the folder %(folder)s does not exist"
+    assert source.message == str(source.wording) == f"the folder {tmp_path / 'gone'} does not exist"
+
+
 def test_a_later_success_of_the_same_step_and_day_repairs_the_alert(session: Session) -> None:
     failed = ops.start_step(session, day=DAY, step="tags")
     ops.fail_step(session, failed.id, error="TagError: no profile")

@@ -58,8 +58,29 @@ def test_an_entry_outside_the_district_is_neither_shown_nor_reviewed(api: Api) -
     entry = watching(api, district="tianshui/qinzhou")
     client = signed_in(api, "lanzhou_planner")
     assert "138****0001" not in client.get("/watch").text
-    answer = client.post(f"/watch/{entry}", data={"to": "reviewing"})
-    assert "no watch-list entry" in answer.text
+    answer = client.post(f"/watch/{entry}", data={"to": "reviewing"}, headers=EN)
+    assert f"no watch-list entry {entry} in your district" in answer.text
+    chinese = client.post(f"/watch/{entry}", data={"to": "reviewing"}, headers=ZH)
+    assert f"您所辖区域内没有关注名单条目 {entry}" in chinese.text
+
+
+def test_a_refused_review_says_why_in_the_pages_language(api: Api) -> None:
+    entry = watching(api)
+    client = signed_in(api, "agent")
+    refused = client.post(f"/watch/{entry}", data={"to": "acted", "note": ""}, headers=ZH)
+    assert "标记为“已处理”前，请说明核查结果或处理措施（备注必填）" in refused.text
+    assert "a note is required" not in refused.text
+    english = client.post(f"/watch/{entry}", data={"to": "acted"}, headers=EN)
+    assert "say what was found or done to mark it acted (a note is required)" in english.text
+    reopened = client.post(f"/watch/{entry}", data={"to": "open"}, headers=ZH)
+    assert "条目不能退回待处理状态" in reopened.text
+    unknown = client.post(f"/watch/{entry}", data={"to": "lost"}, headers=ZH)
+    assert "不存在复核状态 &#39;lost&#39;" in unknown.text
+    client.post(f"/watch/{entry}", data={"to": "cleared", "note": "a trip abroad"})
+    again = client.post(f"/watch/{entry}", data={"to": "reviewing"}, headers=ZH)
+    assert f"条目 {entry} 已排除，不能再次复核" in again.text
+    again = client.post(f"/watch/{entry}", data={"to": "reviewing"}, headers=EN)
+    assert f"entry {entry} is cleared already" in again.text
 
 
 def test_a_clerk_has_neither_screen(api: Api) -> None:

@@ -3,15 +3,18 @@ page (cookie, then Accept-Language), and no open redirect."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from steward import db
-from steward.auth.models import Role
+from steward.auth.models import Role, User
 from steward.contacts import service as ledger
 from steward.offers.models import Channel
+from steward.ops import service as ops
 from steward.web import render
 from tests.web_fixtures import PASSWORD, Api
 
@@ -119,3 +122,31 @@ def test_a_quiet_day_has_no_alert(api: Api) -> None:
     page = client.get("/dashboard").text
     assert "No alert." in page
     assert "on at least 100 contacts, the 95% interval" in page
+
+
+def test_the_dashboard_names_a_failed_step_and_a_missing_source_in_both_languages(
+    api: Api, tmp_path: Path
+) -> None:
+    folder = tmp_path / "nowhere"
+    with db.transaction(api.client.app.state.sessions) as session:  # type: ignore[attr-defined]
+        admin = session.scalar(select(User).where(User.username == "data_admin"))
+        assert admin is not None
+        ops.register_source(
+            session,
+            name="boss-voice",
+            folder=folder,
+            pattern="voice_*.txt",
+            interface="voice",
+            expected_by=time(3, 0),
+            by=admin,
+        )
+        run = ops.start_step(session, day=date(2026, 11, 30), step="tags")
+        ops.fail_step(session, run.id, error="TagError: no profile")
+    client = signed_in(api, "data_admin")
+    english = client.get("/dashboard", headers=EN).text
+    chinese = client.get("/dashboard", headers=ZH).text
+    assert "2026-11-30 · Refreshing tags · Step failed: TagError: no profile" in english
+    assert "2026-11-30 · 标签刷新 · 步骤失败: TagError: no profile" in chinese
+    assert f"boss-voice · Files missing: the folder {folder} does not exist" in english
+    assert f"boss-voice · 文件缺失: 文件夹 {folder} 不存在" in chinese
+    assert "does not exist" not in chinese

@@ -3,7 +3,7 @@ and counts, opt-out lists, and an upload checked before it is saved."""
 
 from __future__ import annotations
 
-from tests.web.test_pages import signed_in
+from tests.web.test_pages import EN, ZH, signed_in
 from tests.web_fixtures import Api
 
 FILE = "msisdn\n13800000001\n13800000002\n13800000001\n12345\n"
@@ -39,9 +39,22 @@ def test_a_planner_cannot_upload_and_a_bad_channel_is_named(api: Api) -> None:
     refused = planner.post("/dnd/optouts", data={"channel": "sms"}, files=files)
     assert "This screen is not open to your role." in refused.text
     admin = signed_in(api, "data_admin")
-    fax = admin.post("/dnd/optouts", data={"channel": "fax"}, files=files)
+    fax = admin.post("/dnd/optouts", data={"channel": "fax"}, files=files, headers=EN)
     assert "no channel &#39;fax&#39;" in fax.text
-    assert (
-        "no opt-out list for hall"
-        in admin.post("/dnd/optouts", data={"channel": "hall"}, files=files).text
-    )
+    hall = admin.post("/dnd/optouts", data={"channel": "hall"}, files=files, headers=EN)
+    assert "no opt-out list for hall: one of sms, outbound, app" in hall.text
+
+
+def test_an_upload_is_refused_and_its_bad_lines_named_in_the_pages_language(api: Api) -> None:
+    files = {"numbers": ("optouts.txt", FILE.encode(), "text/plain")}
+    admin = signed_in(api, "data_admin")
+    fax = admin.post("/dnd/optouts", data={"channel": "fax"}, files=files, headers=ZH)
+    assert "不存在渠道 &#39;fax&#39;" in fax.text
+    hall = admin.post("/dnd/optouts", data={"channel": "hall"}, files=files, headers=ZH)
+    assert "渠道 hall 没有退订名单，可选渠道：sms, outbound, app" in hall.text
+    assert "no opt-out list" not in hall.text
+    checked = admin.post("/dnd/optouts", data={"channel": "sms"}, files=files, headers=ZH)
+    assert "不是 11 位手机号码" in checked.text
+    assert "not an 11-digit mobile number" not in checked.text
+    english = admin.post("/dnd/optouts", data={"channel": "sms"}, files=files, headers=EN)
+    assert "not an 11-digit mobile number" in english.text

@@ -20,15 +20,17 @@ from sqlalchemy.orm import Session
 
 from steward.auth.models import ApiToken, AuditEntry, Role, User
 from steward.db import utcnow
+from steward.wording import N_, Refusal
 
 PROVINCE = "province"
 DISTRICT = re.compile(r"^(province|[a-z][a-z_]{1,31}(/[a-z][a-z_]{1,31})?)$")
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 TOKEN_HOURS = 12
+MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 
 
-class AuthError(ValueError):
+class AuthError(Refusal):
     """A user request that cannot be honoured; the message says why."""
 
 
@@ -44,13 +46,25 @@ def create_user(
 ) -> User:
     """Add a user; the password is stored only as an Argon2 hash."""
     if not USERNAME.match(username):
-        raise AuthError(f"username {username!r}: 3-64 lower-case letters, digits, . _ -")
+        raise AuthError(
+            N_("username %(username)r: 3-64 lower-case letters, digits, . _ -"),
+            field="username",
+            username=username,
+        )
     if not DISTRICT.match(district):
-        raise AuthError(f"district {district!r}: 'province', a city or 'city/county'")
-    if len(password) < 10:
-        raise AuthError("a password needs at least 10 characters")
+        raise AuthError(
+            N_("district %(district)r: 'province', a city or 'city/county'"),
+            field="district",
+            district=district,
+        )
+    if len(password) < MIN_PASSWORD:
+        raise AuthError(
+            N_("a password needs at least %(minimum)s characters"),
+            field="password",
+            minimum=MIN_PASSWORD,
+        )
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AuthError(f"user {username!r} exists already")
+        raise AuthError(N_("user %(username)r exists already"), field="username", username=username)
     user = User(
         username=username,
         display_name=display_name or username,

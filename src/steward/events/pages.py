@@ -19,7 +19,7 @@ from steward.campaigns.models import Campaign
 from steward.events import watch
 from steward.events.library import load_library
 from steward.web.deps import DbSession
-from steward.web.render import N_, page, render, screen
+from steward.web.render import N_, Refusal, page, render, screen
 
 router = APIRouter(include_in_schema=False)
 LIBRARY = screen(
@@ -89,11 +89,12 @@ def review(
     user, instead = page(request, session, WATCH)
     if instead is not None or user is None:
         return instead or Response(status_code=303)
-    error = None
+    error: Exception | None = None
     try:
-        entry = watch.review(session, entry_id, to=watch.Review(to), note=note, by=user)
+        wanted = _review(to)
+        entry = watch.review(session, entry_id, to=wanted, note=note, by=user)
     except (LookupError, ValueError) as exc:  # unknown entry, bad status, refused review
-        error = str(exc)
+        error = exc
         found = [e for e in watch.entries(session, scope=user.district) if e.id == entry_id]
         if not found:
             return render(request, "events/refused.html", user, error=error)
@@ -108,3 +109,9 @@ def review(
         reviews=REVIEWS,
         error=error,
     )
+
+
+def _review(to: str) -> watch.Review:
+    if to not in set(watch.Review):
+        raise Refusal(N_("no review status %(status)r"), field="to", status=to)
+    return watch.Review(to)

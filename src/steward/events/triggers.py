@@ -15,6 +15,7 @@ from steward.events.library import Event, EventLibrary, ParamType
 from steward.rules import Rule, RuleError, TagType, parse_rule
 from steward.tags.schemas import TagCatalogue
 from steward.tags.service import rule_types
+from steward.wording import N_, Refusal
 
 EVENT_PREFIX = "event_"
 
@@ -35,7 +36,7 @@ _PARAM_TYPES = {
 }
 
 
-class TriggerError(ValueError):
+class TriggerError(Refusal):
     """A trigger that cannot work; the message names the field and why."""
 
 
@@ -46,7 +47,12 @@ def condition_types(
     spec = library.get(event_type)
     if spec is None:
         known = ", ".join(e.name for e in library.events)
-        raise TriggerError(f"trigger.event: no event type {event_type!r} (known: {known})")
+        raise TriggerError(
+            N_("trigger.event: no event type %(event)r (known: %(known)s)"),
+            field="trigger.event",
+            event=event_type,
+            known=known,
+        )
     params = {
         EVENT_PREFIX + name: _PARAM_TYPES[p.type].value
         for name, p in spec.params.items()
@@ -66,7 +72,9 @@ def check_condition(
     try:
         return parse_rule(condition, types)
     except RuleError as exc:
-        raise TriggerError(f"trigger.condition: {exc}") from None
+        raise TriggerError(
+            N_("trigger.condition: %(problem)s"), field="trigger.condition", problem=str(exc)
+        ) from None
 
 
 def event_values(event: Event) -> dict[str, Any]:

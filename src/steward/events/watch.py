@@ -17,6 +17,7 @@ from steward.auth.models import User
 from steward.auth.service import audit, within
 from steward.db import utcnow
 from steward.events.models import WatchEntry
+from steward.wording import N_, Refusal
 
 
 class Review(StrEnum):
@@ -29,8 +30,23 @@ class Review(StrEnum):
 CLOSED = frozenset({Review.CLEARED, Review.ACTED})
 
 
-class WatchError(ValueError):
+class WatchError(Refusal):
     """A review the list cannot take; the message says why."""
+
+
+class NoSuchEntryError(WatchError, LookupError):
+    """No entry of that id in the reviewer's district (the API answers 404)."""
+
+
+# Per closed status, as the sentence reads it (English keeps the status's code).
+CLOSED_ALREADY = {
+    Review.CLEARED: N_("entry %(entry)s is cleared already"),
+    Review.ACTED: N_("entry %(entry)s is acted already"),
+}
+NOTE_NEEDED = {
+    Review.CLEARED: N_("say what was found or done to mark it cleared (a note is required)"),
+    Review.ACTED: N_("say what was found or done to mark it acted (a note is required)"),
+}
 
 
 def entries(
@@ -48,14 +64,14 @@ def review(session: Session, entry_id: int, *, to: Review, note: str, by: User) 
     """Move an entry on; closing it needs a note saying what was found or done."""
     entry = session.get(WatchEntry, entry_id)
     if entry is None or not within(entry.district, by.district):
-        raise LookupError(f"no watch-list entry {entry_id} in your district")
+        raise NoSuchEntryError(N_("no watch-list entry %(entry)s in your district"), entry=entry_id)
     current = Review(entry.status)
     if current in CLOSED:
-        raise WatchError(f"entry {entry_id} is {current.value} already")
+        raise WatchError(CLOSED_ALREADY[current], entry=entry_id)
     if to is Review.OPEN:
-        raise WatchError("an entry cannot go back to open")
+        raise WatchError(N_("an entry cannot go back to open"), field="status")
     if to in CLOSED and not note.strip():
-        raise WatchError(f"say what was found or done to mark it {to.value} (a note is required)")
+        raise WatchError(NOTE_NEEDED[to], field="note")
     entry.status = to.value
     entry.handler = by.username
     entry.note = note or entry.note

@@ -7,16 +7,23 @@ out; a repeated number is counted once. The checked lines stay in the engine's t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from steward.ingest import readers
 from steward.ingest.schemas import MSISDN_PATTERN
 from steward.lake.engine import AnalyticsEngine
+from steward.wording import N_, Refusal
 
 CHECKED = "list_checked"
 GOOD = f"SELECT value AS msisdn FROM {CHECKED} WHERE problem IS NULL AND NOT repeated"
+# What can be wrong with a line; the report keeps the English sentence (``problem``).
+NOT_TEXT = N_("bytes are not valid %(encoding)s text")
+NOT_A_NUMBER = N_("not an 11-digit mobile number")
+PROBLEMS = (NOT_TEXT, NOT_A_NUMBER)
 
 
 @dataclass
@@ -35,9 +42,9 @@ def check_number_list(engine: AnalyticsEngine, path: Path) -> NumberList:
         f"""
         CREATE OR REPLACE TEMP TABLE {CHECKED} AS
         SELECT line_no, trim(line) AS value,
-          CASE WHEN decode_error THEN 'bytes are not valid {facts.encoding} text'
+          CASE WHEN decode_error THEN '{NOT_TEXT % {"encoding": facts.encoding}}'
                WHEN NOT regexp_full_match(trim(line), '{MSISDN_PATTERN}')
-               THEN 'not an 11-digit mobile number'
+               THEN '{NOT_A_NUMBER}'
           END AS problem,
           row_number() OVER (PARTITION BY trim(line) ORDER BY line_no) > 1 AS repeated
         FROM list_lines
@@ -54,3 +61,22 @@ def check_number_list(engine: AnalyticsEngine, path: Path) -> NumberList:
         f"FROM {CHECKED}"
     ).to_pylist()[0]
     return NumberList(bad_lines=bad, **{k: int(v) for k, v in totals.items()})
+
+
+def problem(text: str) -> Refusal:
+    """A bad line's ``problem`` as its wording and values, for a page to show in the reader's
+    language; the report itself keeps the English sentence, as the API returns it."""
+    for template in PROBLEMS:
+        found = _pattern(template).fullmatch(text)
+        if found is not None:
+            return Refusal(template, **found.groupdict())
+    return Refusal(text)  # no values: shown as written
+
+
+@cache
+def _pattern(template: str) -> re.Pattern[str]:
+    """The sentences ``template`` makes: each ``%(name)s`` any text, the rest as written."""
+    parts = re.split(r"%\((\w+)\)s", template)
+    return re.compile(
+        "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+)" for i, p in enumerate(parts))
+    )

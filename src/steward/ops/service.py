@@ -16,7 +16,7 @@ import json
 import os
 import re
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -31,6 +31,7 @@ from steward.auth.service import audit
 from steward.db import utcnow
 from steward.ingest.schemas import INTERFACES, FileNameError, parse_file_name
 from steward.ops.models import DELIVERY, DataSource, StepRun, StepStatus
+from steward.wording import N_
 
 NAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 # Data sources and the day's alerts are the data administrator's (R-OPS-1), and the
@@ -44,6 +45,19 @@ class OpsError(ValueError):
 
 class StepBusyError(OpsError):
     """The step of that day is running in another live process."""
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What an arrival or an alert says to a person: an English template marked with ``N_``
+    and its values apart, so the dashboard shows it in its reader's language; ``str()`` is
+    the English sentence the API and the CLI show."""
+
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.template % self.params if self.params else self.template
 
 
 def register_source(
@@ -158,7 +172,11 @@ class Arrival:
     expected_at: datetime
     status: ArrivalStatus
     files: tuple[str, ...]
-    message: str
+    wording: Wording
+
+    @property
+    def message(self) -> str:
+        return str(self.wording)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -189,15 +207,28 @@ def _arrival(source: DataSource, day: date, now: datetime) -> Arrival:
     due = f"{expected_at:%Y-%m-%d %H:%M}"
     files = tuple(p.name for p in source_files(source) if _dated(p, source, wanted))
     if not Path(source.folder).is_dir():
-        status, message = ArrivalStatus.MISSING, f"the folder {source.folder} does not exist"
+        status = ArrivalStatus.MISSING
+        said = Wording(N_("the folder %(folder)s does not exist"), {"folder": source.folder})
     elif files:
-        status, message = ArrivalStatus.ARRIVED, f"{len(files)} file(s) dated {wanted}"
+        status = ArrivalStatus.ARRIVED
+        said = Wording(
+            N_("%(count)s file(s) dated %(data_day)s"), {"count": len(files), "data_day": wanted}
+        )
     elif now < expected_at:
-        status, message = ArrivalStatus.WAITING, f"files dated {wanted} due by {due}"
+        status = ArrivalStatus.WAITING
+        said = Wording(
+            N_("files dated %(data_day)s due by %(due)s"), {"data_day": wanted, "due": due}
+        )
     elif now.date() > day:
-        status, message = ArrivalStatus.MISSING, f"no file dated {wanted} came on {day}"
+        status = ArrivalStatus.MISSING
+        said = Wording(
+            N_("no file dated %(data_day)s came on %(day)s"), {"data_day": wanted, "day": day}
+        )
     else:
-        status, message = ArrivalStatus.LATE, f"no file dated {wanted}, due by {due}"
+        status = ArrivalStatus.LATE
+        said = Wording(
+            N_("no file dated %(data_day)s, due by %(due)s"), {"data_day": wanted, "due": due}
+        )
     return Arrival(
         source.name,
         source.interface,
@@ -207,7 +238,7 @@ def _arrival(source: DataSource, day: date, now: datetime) -> Arrival:
         expected_at,
         status,
         files,
-        message,
+        said,
     )
 
 
@@ -373,9 +404,12 @@ class Alert:
     day: date
     subject: str  # the step or the source
     status: str  # failed, late, missing
-    message: str
+    message: str  # in English, as the API returns it
     step_run_id: int | None = None
     at: datetime | None = None
+    # the message as a wording to translate; None when it is data (a step's error as the
+    # step recorded it), shown as written
+    wording: Wording | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -389,6 +423,9 @@ class Alert:
         }
 
 
+NO_ERROR = Wording(N_("the step recorded no error"))  # a failed step that said nothing
+
+
 def alerts(session: Session, *, now: datetime) -> list[Alert]:
     """What the dashboard must show: failed steps not acknowledged and not repaired by a
     later success of the same step and day, then the sources late or missing on ``now``'s
@@ -399,15 +436,24 @@ def alerts(session: Session, *, now: datetime) -> list[Alert]:
             run.day,
             run.step,
             run.status,
-            run.error or "failed",
+            run.error or str(NO_ERROR),
             run.id,
             run.finished_at,
+            wording=None if run.error else NO_ERROR,
         )
         for run in _failed_steps(session)
     ]
     late = (ArrivalStatus.LATE, ArrivalStatus.MISSING)
     found += [
-        Alert(AlertKind.SOURCE, a.day, a.source, a.status.value, a.message, at=a.expected_at)
+        Alert(
+            AlertKind.SOURCE,
+            a.day,
+            a.source,
+            a.status.value,
+            a.message,
+            at=a.expected_at,
+            wording=a.wording,
+        )
         for a in arrivals(session, day=now.date(), now=now)
         if a.status in late
     ]

@@ -18,6 +18,7 @@ from steward.policy.config import DndCategory, Exclusion, Policy
 from steward.rules import parse_rule, to_python, to_sql
 from steward.tags.schemas import TagCatalogue
 from steward.tags.service import rule_types
+from steward.wording import N_, Refusal
 
 OPT_OUT = "optout_channel"
 # The channels a subscriber can opt out of, and the tag that says so.
@@ -28,7 +29,7 @@ OPT_OUT_TAGS = {
 }
 
 
-class DndError(ValueError):
+class DndError(Refusal):
     """A request naming a category the policy does not have, or including an always one."""
 
 
@@ -46,10 +47,10 @@ def checks(
     by_name = {d.name: d for d in policy.dnd}
     unknown = included - set(by_name)
     if unknown:
-        raise DndError(f"no do-not-disturb categor(y/ies) {sorted(unknown)}")
+        raise DndError(N_("no do-not-disturb categor(y/ies) %(names)s"), names=sorted(unknown))
     forced = sorted(n for n in included if by_name[n].exclusion is Exclusion.ALWAYS)
     if forced:
-        raise DndError(f"always excluded, cannot be included: {forced}")
+        raise DndError(N_("always excluded, cannot be included: %(names)s"), names=forced)
     found = []
     for category in policy.dnd:
         if category.name in included:

@@ -17,13 +17,14 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
 from steward.auth.models import Role
+from steward.ingest import numbers as number_lists
 from steward.offers.models import Channel
 from steward.policy import dnd
 from steward.policy import service as lists
 from steward.policy.models import ChannelOptOut
 from steward.tags import service as tags
 from steward.web.deps import Catalogue, DbSession, LakeDep, PolicyDep
-from steward.web.render import N_, page, render, screen
+from steward.web.render import N_, Refusal, page, render, screen
 
 router = APIRouter(include_in_schema=False)
 DND = screen(
@@ -39,7 +40,9 @@ EXCLUSION_NAMES = {
     "always": N_("Always excluded"),
     "default": N_("Excluded unless included by the planner"),
 }
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_MB = 20
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+SHOWN_LINES = 50  # bad lines the report lists
 
 
 @router.get("/dnd", response_class=HTMLResponse)
@@ -91,11 +94,13 @@ def upload(
         return render(request, "forbidden.html", user)
     data = numbers.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        return render(request, "policy/upload_error.html", user, error="file over 20 MB")
+        too_big = Refusal(N_("file over %(limit)s MB"), field="numbers", limit=MAX_UPLOAD_MB)
+        return render(request, "policy/upload_error.html", user, error=too_big)
     try:
         wanted = Channel(channel)
     except ValueError:
-        return render(request, "policy/upload_error.html", user, error=f"no channel {channel!r}")
+        unknown = Refusal(N_("no channel %(channel)r"), field="channel", channel=channel)
+        return render(request, "policy/upload_error.html", user, error=unknown)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(numbers.filename or "numbers.txt").name
         path.write_bytes(data)
@@ -104,5 +109,13 @@ def upload(
                 session, lake.engine, path=path, channel=wanted, by=user.username, dry_run=not save
             )
         except (lists.ListError, ValueError) as exc:
-            return render(request, "policy/upload_error.html", user, error=str(exc))
-    return render(request, "policy/upload_report.html", user, report=report)
+            return render(request, "policy/upload_error.html", user, error=exc)
+    # each bad line's problem as a wording, shown in the page's language
+    problems = [number_lists.problem(str(bad["problem"])) for bad in report.bad_lines[:SHOWN_LINES]]
+    return render(
+        request,
+        "policy/upload_report.html",
+        user,
+        report=report,
+        bad_lines=list(zip(report.bad_lines, problems, strict=False)),
+    )

@@ -20,9 +20,10 @@ from steward.lake.engine import AnalyticsEngine
 from steward.offers.models import Channel
 from steward.policy.dnd import OPT_OUT_TAGS
 from steward.policy.models import ChannelOptOut
+from steward.wording import N_, Refusal
 
 
-class ListError(ValueError):
+class ListError(Refusal):
     """An upload that cannot be taken; the message says why."""
 
 
@@ -53,7 +54,12 @@ def upload_opt_outs(
     """Add the file's numbers to ``channel``'s opt-out list; report what the file held."""
     if channel not in OPT_OUT_TAGS:
         known = ", ".join(c.value for c in OPT_OUT_TAGS)
-        raise ListError(f"no opt-out list for {channel.value}: one of {known}")
+        raise ListError(
+            N_("no opt-out list for %(channel)s: one of %(known)s"),
+            field="channel",
+            channel=channel.value,
+            known=known,
+        )
     checked = numbers.check_number_list(engine, path)
     good = [str(r["msisdn"]) for r in engine.query(numbers.GOOD).to_pylist()]
     listed = set(

@@ -58,6 +58,9 @@ USERS = (
     ("demo.analyst", Role.ANALYST),
     ("demo.agent1", Role.AGENT),
     ("demo.agent2", Role.AGENT),
+    ("demo.clerk", Role.CLERK),
+    ("demo.data", Role.DATA_ADMIN),
+    ("demo.admin", Role.SYSTEM_ADMIN),
 )
 TEAM = "province call centre"
 TEAM_CAPACITY = 800  # calls a day: small on purpose, so capacity and overflow show

@@ -21,11 +21,28 @@ from steward.contacts.models import ContactEvent
 from steward.events.models import EventInbox
 from steward.ops import service as ops
 from steward.ops import watch
+from steward.ops.daily import Step
+from steward.ops.models import StepStatus
 from steward.web import i18n
 from steward.web.deps import DbSession, LakeDep, PolicyDep
-from steward.web.render import DASHBOARD, SESSION_COOKIE, page, render, signed_in
+from steward.web.render import DASHBOARD, N_, SESSION_COOKIE, page, render, signed_in
 
 router = APIRouter(include_in_schema=False)
+# The dashboard's alerts of daily operation: the step or the source, and what is wrong.
+STEP_NAMES = {
+    Step.INGEST: N_("Loading files"),
+    Step.TAGS: N_("Refreshing tags"),
+    Step.SEGMENTS: N_("Snapshotting segments"),
+    Step.ARBITRATE: N_("Arbitrating waves"),
+    Step.DISPATCH: N_("Dispatching contacts"),
+    Step.FEEDBACK: N_("Collecting feedback"),
+    Step.REPORT: N_("Writing reports"),
+}
+ALERT_STATUS_NAMES = {
+    StepStatus.FAILED: N_("Step failed"),
+    ops.ArrivalStatus.LATE: N_("Files late"),
+    ops.ArrivalStatus.MISSING: N_("Files missing"),
+}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -102,6 +119,8 @@ def dashboard(request: Request, session: DbSession, lake: LakeDep, policy: Polic
         execution=_execution(session, day),
         campaigns=campaign_runs.running(session, day),
         alerts=ops.alerts(session, now=now),
+        step_names=STEP_NAMES,
+        alert_status_names=ALERT_STATUS_NAMES,
         rate_alerts=watch.rate_alerts(session, lake, watched, today=now.date()),
         rate_rule={
             "minimum": watch.MINIMUM,

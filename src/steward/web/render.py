@@ -5,6 +5,7 @@ use it as routes use ``web.deps``; each adds its screens to ``SCREENS`` by decla
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
@@ -81,7 +82,7 @@ def environment(language: str) -> Environment:
     return env
 
 
-def _refusal(gettext: Any, error: Exception) -> str:
+def _refusal(gettext: Callable[[str], str], error: Exception) -> str:
     """A service's refusal in the reader's language: its wording translated, then its values
     put in. An error that is not a ``Refusal`` keeps its own (English) text."""
     if not isinstance(error, Refusal):
