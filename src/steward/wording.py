@@ -13,7 +13,7 @@ def N_(text: str) -> str:  # noqa: N802 - gettext's name for "mark for extractio
     return text
 
 
-class Refusal(ValueError):
+class Refusal(ValueError):  # noqa: N818 - a refusal is what a person reads, not a bug
     """A request Steward will not honour, and why, in words a user can act on.
 
     ``template`` is an English wording marked with ``N_`` with ``%(name)s`` placeholders,

@@ -55,10 +55,10 @@ def fill_the_wizard(page: Page, name: str, segment: str) -> None:
     page.locator("input[name=wave_name]").first.fill("第一波")
     page.locator("input[name=wave_start]").first.fill(today.isoformat())
     page.locator("input[name=wave_end]").first.fill((today + timedelta(days=6)).isoformat())
-    page.fill("#control_share", "0.1")
+    page.fill("#control_share", "10")  # percent
     page.locator("input[name=budget_item]").first.fill("短信通道费")
     page.locator("input[name=budget_amount]").first.fill("500")
-    page.fill("#expected_rate", "0.05")
+    page.fill("#expected_rate", "5")  # percent
 
 
 def reviewed(page: Page, field: str) -> Locator:
@@ -102,6 +102,8 @@ def test_a_campaign_from_segment_to_funnel_in_chinese(
     expect(reviewed(page, "渠道")).to_have_text("短信 › 外呼")
     expect(reviewed(page, "产品")).to_have_text("10GB流量包")
     expect(reviewed(page, "预算")).to_contain_text("短信通道费")
+    expect(reviewed(page, "对照组比例")).to_have_text("10%")  # typed in percent
+    expect(reviewed(page, "预期成功率")).to_have_text("5.0%")
     assert english_labels(page) == []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "wizard.png"), full_page=True)

@@ -127,6 +127,32 @@ def test_the_maker_may_not_approve_their_own_campaign_and_is_told_so(api: Api) -
     assert status_of(api, campaign_id) == "submitted"
 
 
+def test_the_inboxs_refusals_are_in_the_pages_language(api: Api) -> None:
+    campaign_id = submitted(api, "own campaign", owner="approver", resubmit=False)
+    client = signed_in(api, "approver")
+    own = client.post(
+        f"/approvals/{campaign_id}", data={"decision": "approve", "comment": "ok"}, headers=ZH
+    )
+    assert own.status_code == 422
+    assert "审批人不能是活动创建人：请由其他审批人审批" in own.text
+    assert "never the maker" not in own.text
+    other_id = submitted(api, "quiet campaign", resubmit=False)
+    client = signed_in(api, "approver")
+    quiet = client.post(f"/approvals/{other_id}", data={"decision": "reject"}, headers=ZH)
+    assert "请说明将活动置为“已驳回”的理由（意见必填）" in quiet.text
+    odd = client.post(
+        f"/approvals/{campaign_id}", data={"decision": "shrug", "comment": "x"}, headers=ZH
+    )
+    assert "未知的审批决定 &#39;shrug&#39;" in odd.text
+    long = client.post(
+        f"/approvals/{campaign_id}", data={"decision": "approve", "comment": "x" * 2001}
+    )
+    assert "意见最多 2000 个字符" in long.text  # Chinese by default
+    english = client.post(f"/approvals/{other_id}", data={"decision": "reject"}, headers=EN)
+    assert "say why the campaign is rejected (a comment is required)" in english.text
+    assert status_of(api, campaign_id) == status_of(api, other_id) == "submitted"
+
+
 def test_a_decision_without_a_comment_is_refused_with_a_message(api: Api) -> None:
     campaign_id = submitted(api, "quiet campaign", resubmit=False)
     client = signed_in(api, "approver")

@@ -88,6 +88,54 @@ def test_a_bad_rule_shows_the_parsers_message_not_a_500(api: Api) -> None:
     assert "arpu_3m &gt; &#39;high&#39;</textarea>" in saved.text  # the rule is kept to fix
 
 
+def test_the_parsers_message_is_in_the_pages_language_the_caret_as_typed(api: Api) -> None:
+    client = signed_in(api, "planner")
+    trial = client.post("/workbench/segments/trial", data={"rule": "brnd = 'gotone'"}, headers=ZH)
+    assert "未知标签 &#39;brnd&#39;；您是否要找 &#39;brand&#39;？" in trial.text
+    assert "unknown tag" not in trial.text
+    assert "<pre>brnd = &#39;gotone&#39;\n^</pre>" in trial.text  # the caret as it was
+    saved = client.post(
+        "/workbench/segments/new",
+        data={"name": "broken", "rule": "arpu_3m > 'high'"},
+        headers=ZH,
+    )
+    assert saved.status_code == 422
+    # the type words are translated with the wording
+    assert "无法比较 arpu_3m（数值）与 &#39;high&#39;（文本）" in saved.text
+    english = client.post(
+        "/workbench/segments/new",
+        data={"name": "broken", "rule": "arpu_3m > 'high'"},
+        headers=EN,
+    )
+    assert "cannot compare arpu_3m (a number) with &#39;high&#39; (text)" in english.text
+
+
+def test_the_services_refusals_are_in_the_pages_language(api: Api) -> None:
+    client = signed_in(api, "planner")
+    rule = "brand = 'gotone'"
+    client.post("/workbench/segments/new", data={"name": "gotone", "rule": rule})
+    again = client.post(
+        "/workbench/segments/new", data={"name": "gotone", "rule": rule}, headers=ZH
+    )
+    assert again.status_code == 422
+    assert "已有名为 &#39;gotone&#39; 的客户群" in again.text
+    english = client.post(
+        "/workbench/segments/new", data={"name": "gotone", "rule": rule}, headers=EN
+    )
+    assert "a segment named &#39;gotone&#39; exists already" in english.text
+    long = client.post(
+        "/workbench/segments/new", data={"name": "x" * 200, "rule": rule}, headers=ZH
+    )
+    assert long.status_code == 422
+    assert "名称：太长：最多 128 个字符。" in long.text
+    assert (
+        "Name: Too long: at most 128 characters."
+        in client.post(
+            "/workbench/segments/new", data={"name": "x" * 200, "rule": rule}, headers=EN
+        ).text
+    )
+
+
 def test_an_empty_rule_asks_for_a_condition(api: Api) -> None:
     fragment = signed_in(api, "planner").post("/workbench/segments/trial", data={"rule": " "})
     assert "添加条件或编写规则后即可试算。" in fragment.text

@@ -69,11 +69,11 @@ def form(api: Api, **changes: Any) -> dict[str, Any]:
         "wave_name": ["first", ""],
         "wave_start": [TODAY.isoformat(), ""],
         "wave_end": [(TODAY + timedelta(days=6)).isoformat(), ""],
-        "control_share": "0.2",
+        "control_share": "20",  # percent
         "budget_kind": ["item", "commission"],
         "budget_item": ["SMS", ""],
         "budget_amount": ["1200", ""],
-        "expected_rate": "0.05",
+        "expected_rate": "5",  # percent
         "success_event": "order",
         "success_days": "10",
         "start_date": TODAY.isoformat(),
@@ -175,7 +175,10 @@ def test_review_checks_everything_and_saves_nothing(catalogue_api: Api) -> None:
         ({"offer_ids": []}, "offer_ids", "Pick at least one."),
         ({"segment_ids": []}, "segment_ids", "Pick a segment, or a trigger."),
         ({"channels": ["sms", "sms", "", ""]}, "channels", "A channel is listed twice."),
-        ({"control_share": "0.9"}, "control_share", "At most 0.5."),
+        ({"control_share": "90"}, "control_share", "At most 50 %."),
+        ({"control_share": "-1"}, "control_share", "At least 0 %."),
+        ({"expected_rate": "150"}, "expected_rate", "At most 100 %."),
+        ({"expected_rate": "lots"}, "expected_rate", "Give a number."),
         ({"priority": "high"}, "priority", "Give a whole number."),
         ({"end_date": "2020-01-01"}, "end_date", "The end lies before the start."),
         ({"budget_amount": ["-5", ""]}, "budget", "Row 1, Amount: At least 0."),
@@ -211,6 +214,49 @@ def test_errors_are_worded_in_the_pages_language(catalogue_api: Api) -> None:
     )
     assert "请至少选择一项。" in answer.text
     assert "未保存任何内容" in answer.text
+    share = client.post(
+        "/workbench/campaigns/new", data=form(catalogue_api, control_share="60"), headers=ZH
+    )
+    assert "不能大于 50%。" in share.text
+
+
+def test_shares_are_typed_and_shown_in_percent(catalogue_api: Api) -> None:
+    client = signed_in(catalogue_api, "planner")
+    answer = client.post(
+        "/workbench/campaigns/new",
+        data=form(catalogue_api, control_share="12.5", expected_rate="0.8"),
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    (saved,) = campaigns(catalogue_api)
+    assert (saved.control_share, saved.expected_rate) == (0.125, 0.008)
+    edit = client.get(answer.headers["location"], headers=EN).text
+    assert 'name="control_share" type="number" min="0" max="50" step="0.1" value="12.5"' in edit
+    assert 'value="0.8"' in edit
+    assert "<th>Control share</th><td>12%</td>" in edit  # 12.5 % rounded half to even
+    blank = client.get("/workbench/campaigns/new", headers=EN).text
+    assert 'id="control_share" name="control_share"' in blank
+    assert 'value="10"' in blank  # CampaignCreate's default 0.1
+    assert 'value="2"' in blank  # and 0.02
+
+
+def test_the_services_refusals_are_worded_in_the_pages_language(catalogue_api: Api) -> None:
+    client = signed_in(catalogue_api, "lanzhou_planner")
+    outside = client.post(
+        "/workbench/campaigns/new", data=form(catalogue_api, district="tianshui"), headers=ZH
+    )
+    assert outside.status_code == 422
+    error = outside.text.split('data-error="district">', 1)[1].split("</p>", 1)[0]
+    assert "不在您的管辖区域" in error
+    assert "lies outside" not in outside.text
+    english = client.post(
+        "/workbench/campaigns/new", data=form(catalogue_api, district="tianshui"), headers=EN
+    )
+    assert "district &#39;tianshui&#39; lies outside yours" in english.text
+    client.post("/workbench/campaigns/new", data=form(catalogue_api))
+    taken = client.post("/workbench/campaigns/new", data=form(catalogue_api), headers=ZH)
+    assert "已有同名活动。" in taken.text
+    assert count(catalogue_api) == 1
 
 
 def test_a_taken_name_is_refused_by_the_service_next_to_the_name(catalogue_api: Api) -> None:
@@ -269,6 +315,10 @@ def test_a_draft_is_edited_then_submitted(catalogue_api: Api) -> None:
     )
     assert too_late.status_code == 422
     assert "a submitted campaign cannot be edited" in too_late.text
+    chinese = client.post(
+        f"/workbench/campaigns/{draft.id}/edit", data=form(catalogue_api), headers=ZH
+    )
+    assert "“已提交”状态的活动不能修改：只有草稿可以修改" in chinese.text
     read_only = client.get(f"/workbench/campaigns/{draft.id}/edit", headers=EN).text
     assert "Only a draft can be modified" in read_only
 
@@ -294,6 +344,10 @@ def test_a_copy_opens_in_the_wizard_to_modify(catalogue_api: Api) -> None:
     )
     assert taken.status_code == 422
     assert "exists already" in taken.text
+    chinese = client.post(
+        f"/workbench/campaigns/{model.id}/copy", data={"name": "winter data"}, headers=ZH
+    )
+    assert "已有名为 &#39;winter data&#39; 的活动" in chinese.text
     blank = client.post(f"/workbench/campaigns/{model.id}/copy", data={"name": " "}, headers=EN)
     assert "Give the copy a name" in blank.text
     assert count(catalogue_api) == 2
@@ -315,6 +369,14 @@ def test_an_approved_campaign_is_started_by_its_planner(catalogue_api: Api) -> N
     )
     assert again.status_code == 422
     assert "a running campaign cannot become submitted" in again.text
+    chinese = client.post(
+        f"/workbench/campaigns/{campaign.id}/move", data={"action": "submit"}, headers=ZH
+    )
+    assert "“执行中”状态的活动不能变为“已提交”" in chinese.text
+    unknown = client.post(
+        f"/workbench/campaigns/{campaign.id}/move", data={"action": "fly"}, headers=ZH
+    )
+    assert "未知的操作 &#39;fly&#39;" in unknown.text
 
 
 def test_districts_hold_as_in_the_api(catalogue_api: Api) -> None:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from decimal import Decimal, InvalidOperation
 from html import escape
 from typing import Annotated, Any
 
@@ -29,7 +30,7 @@ from starlette.datastructures import FormData
 
 from steward.auth.models import Role, User
 from steward.auth.service import district_rule, within
-from steward.campaigns import service
+from steward.campaigns import schemas, service
 from steward.campaigns.models import Campaign, CampaignKind, CampaignVersion, Status
 from steward.campaigns.schemas import BudgetKind, CampaignCreate, SuccessRule
 from steward.events.library import load_library
@@ -44,9 +45,12 @@ from steward.web.deps import Catalogue, DbSession, LakeDep, PolicyDep
 from steward.web.render import (
     KIND_NAMES,
     N_,
+    ROLE_NAMES,
+    Refusal,
     Screen,
     language_of,
     page,
+    refusal,
     render,
     screen,
     signed_in,
@@ -128,15 +132,15 @@ def decide(
     to = DECISIONS.get(decision)
     comment = comment.strip()
     if to is None:
-        return _inbox(request, session, user, refused=f"unknown decision {decision!r}")
+        unknown = Refusal(N_("unknown decision %(decision)r"), decision=decision)
+        return _inbox(request, session, user, refused=worded(request, unknown))
     if len(comment) > MAX_COMMENT:
-        return _inbox(
-            request, session, user, refused=f"a comment has at most {MAX_COMMENT} characters"
-        )
+        long = Refusal(N_("a comment has at most %(limit)s characters"), limit=MAX_COMMENT)
+        return _inbox(request, session, user, refused=worded(request, long))
     try:
         service.move(session, campaign, to=to, by=user, comment=comment)
     except service.CampaignError as exc:
-        return _inbox(request, session, user, refused=str(exc), refused_id=campaign.id)
+        return _inbox(request, session, user, refused=worded(request, exc), refused_id=campaign.id)
     return RedirectResponse(f"/campaigns/{campaign.id}/view", status_code=303)
 
 
@@ -237,6 +241,34 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+# The codes a refusal names among its values (a status, a role), named in the page's language.
+CODE_NAMES: dict[str, dict[str, str]] = {
+    "status": {s.value: name for s, name in STATUS_NAMES.items()},
+    "to": {s.value: name for s, name in STATUS_NAMES.items()},
+    "role": {r.value: name for r, name in ROLE_NAMES.items()},
+}
+
+
+def worded(request: Request, error: Exception) -> str:
+    """A refusal as the page's reader reads it: its wording translated, and the codes among
+    its values named (a status, a role); in English the API's sentence itself."""
+    if not isinstance(error, Refusal) or language_of(request) == "en":
+        return refusal(request, error)
+    gettext = _gettext(request)
+    if isinstance(error, RuleError):
+        return error.worded(gettext)
+    return _in_words(error, error.template, gettext)
+
+
+def _in_words(error: Refusal, template: str, gettext: Callable[[str], str]) -> str:
+    params = {
+        k: gettext(CODE_NAMES[k][v]) if k in CODE_NAMES and v in CODE_NAMES[k] else v
+        for k, v in error.params.items()
+    }
+    wording = gettext(template)
+    return wording % params if params else wording
+
+
 def _names() -> dict[str, Any]:
     return {"status_names": STATUS_NAMES, "field_names": FIELD_NAMES}
 
@@ -321,50 +353,37 @@ WORDINGS = {
     "date_parsing": N_("Give a date (YYYY-MM-DD)."),
     "date_from_datetime_parsing": N_("Give a date (YYYY-MM-DD)."),
     "time_parsing": N_("Give a time (HH:MM)."),
+    "float_type": N_("Give a number."),
+    "int_type": N_("Give a whole number."),
+    "date_type": N_("Give a date (YYYY-MM-DD)."),
+    "date_from_datetime_inexact": N_("Give a date (YYYY-MM-DD)."),
+    "time_type": N_("Give a time (HH:MM)."),
     "less_than_equal": N_("At most %(limit)s."),
     "greater_than_equal": N_("At least %(limit)s."),
+    "less_than": N_("Less than %(limit)s."),
+    "greater_than": N_("More than %(limit)s."),
     "string_pattern_mismatch": N_("Not in the expected form."),
 }
-# The messages of CampaignCreate's and Trigger's own checks: field and wording.
-CHECKS = (
-    (
-        re.compile(r"needs a segment, or a trigger"),
-        "segment_ids",
-        N_("Pick a segment, or a trigger."),
-    ),
-    (
-        re.compile(r"end_date lies before start_date"),
-        "end_date",
-        N_("The end lies before the start."),
-    ),
-    (re.compile(r"a channel is listed twice"), "channels", N_("A channel is listed twice.")),
-    (
-        re.compile(r"wave (?P<name>.+) must lie within"),
-        "waves",
-        N_("Wave %(name)s must lie within the campaign's dates."),
-    ),
-    (
-        re.compile(r"window_start and window_end go together"),
-        "trigger",
-        N_("Give both ends of the window, or neither."),
-    ),
-    (
-        re.compile(r"the window is empty"),
-        "trigger",
-        N_("The window is empty: it starts as it ends."),
-    ),
-    (
-        re.compile(r"a campaign named .* exists already"),
-        "name",
-        N_("A campaign with this name exists already."),
-    ),
-)
-# The service's refusals that are about one field (the message is shown as it is).
-REFUSAL_FIELDS = (
-    (re.compile(r"^district "), "district"),
-    (re.compile(r"^no segment"), "segment_ids"),
-    (re.compile(r"^no active offer"), "offer_ids"),
-)
+# The shares the wizard takes in percent (CampaignCreate takes fractions): their range
+# errors are worded in percent too.
+PERCENT_FIELDS = ("control_share", "expected_rate")
+PERCENT_WORDINGS = {
+    "less_than_equal": N_("At most %(limit)s %%."),
+    "greater_than_equal": N_("At least %(limit)s %%."),
+    "less_than": N_("Less than %(limit)s %%."),
+    "greater_than": N_("More than %(limit)s %%."),
+}
+# The wordings of CampaignCreate's and Trigger's own checks, and of the service's refusals,
+# the form says otherwise than the API: the form's words for the same refusal.
+CHECKS = {
+    schemas.NO_TARGETS: N_("Pick a segment, or a trigger."),
+    schemas.ENDS_BEFORE: N_("The end lies before the start."),
+    schemas.CHANNEL_TWICE: N_("A channel is listed twice."),
+    schemas.WAVE_OUTSIDE: N_("Wave %(name)r must lie within the campaign's dates."),
+    schemas.WINDOW_HALF: N_("Give both ends of the window, or neither."),
+    schemas.WINDOW_EMPTY: N_("The window is empty: it starts as it ends."),
+    N_("a campaign named %(name)r exists already"): N_("A campaign with this name exists already."),
+}
 PLANNER_MOVES = {"submit": Status.SUBMITTED, "start": Status.RUNNING, "pause": Status.PAUSED}
 ACTIONS = ("review", "draft", "submit")
 
@@ -493,7 +512,7 @@ def copy_campaign(
         with session.begin_nested():
             copied = service.copy(session, campaign, name=name, by=user)
     except (service.CampaignError, ValidationError) as exc:
-        return _list(request, session, user, refused=_plain(exc), refused_id=campaign.id)
+        return _list(request, session, user, refused=_plain(request, exc), refused_id=campaign.id)
     return RedirectResponse(f"/workbench/campaigns/{copied.id}/edit?saved=copied", status_code=303)
 
 
@@ -516,11 +535,12 @@ def move_campaign(
         return _missing(request, user, campaign_id)
     to = PLANNER_MOVES.get(action)
     if to is None:
-        return _list(request, session, user, refused=f"unknown action {action!r}")
+        unknown = Refusal(N_("unknown action %(action)r"), action=action)
+        return _list(request, session, user, refused=worded(request, unknown))
     try:
         service.move(session, campaign, to=to, by=user, comment=comment.strip()[:MAX_COMMENT])
     except service.CampaignError as exc:
-        return _list(request, session, user, refused=str(exc), refused_id=campaign.id)
+        return _list(request, session, user, refused=worded(request, exc), refused_id=campaign.id)
     return RedirectResponse(f"/campaigns/{campaign.id}/view", status_code=303)
 
 
@@ -542,7 +562,7 @@ def segment_count(
             session, lake, catalogue, segment, scope=district_rule(user.district)
         )
     except (segments.SegmentError, RuleError) as exc:
-        return HTMLResponse(f'<span class="error">{escape(str(exc))}</span>')
+        return HTMLResponse(f'<span class="error">{escape(worded(request, exc))}</span>')
     return HTMLResponse(f'<span data-testid="members-{segment.id}">{found.total}</span>')
 
 
@@ -596,10 +616,33 @@ def campaign_data(form: FormData) -> dict[str, Any]:
         "exclude_campaigns": _values(form, "exclude_campaigns"),
         "trigger": _trigger(form),
     }
-    for name in ("control_share", "priority", "expected_rate"):
+    if _field(form, "priority"):
+        data["priority"] = _field(form, "priority")
+    for name in PERCENT_FIELDS:  # typed in percent, taken as a fraction
         if _field(form, name):
-            data[name] = _field(form, name)
+            data[name] = _fraction(_field(form, name))
     return data
+
+
+def _fraction(percent: str) -> float | str:
+    """A share typed in percent as the fraction CampaignCreate takes; text that is not a
+    number is kept for CampaignCreate to refuse."""
+    try:
+        value = Decimal(percent.replace("%", "").strip())
+    except InvalidOperation:
+        return percent
+    return float(value / 100) if value.is_finite() else percent
+
+
+def _percent(fraction: Any) -> str:
+    """A fraction shown in percent (0.125 → 12.5); text that is not a number as it is."""
+    try:
+        value = Decimal(str(fraction)) * 100
+    except InvalidOperation:
+        return str(fraction)
+    if not value.is_finite():
+        return str(fraction)
+    return format(value.normalize(), "f") if value else "0"
 
 
 def _field(form: FormData, name: str) -> str:
@@ -681,7 +724,7 @@ def _save(
             if action == "review":
                 step.rollback()  # checked as a save would be, kept nowhere
     except service.CampaignError as exc:
-        problems = refusal_problems(exc, gettext)
+        problems = refusal_problems(request, exc)
         return _wizard(
             request, session, user, policy, data=data, campaign=campaign, problems=problems
         )
@@ -700,14 +743,18 @@ def validation_problems(exc: ValidationError, gettext: Callable[[str], str]) -> 
     problems = Problems()
     for error in exc.errors():
         loc = error["loc"]
-        message = error["msg"].removeprefix("Value error, ")
-        checked = _check_wording(message, gettext)
-        if checked is not None:
-            name, text = checked
-            problems.add(name, text)
+        ctx = error.get("ctx") or {}
+        own = ctx.get("error")
+        if isinstance(own, Refusal):  # one of the models' own checks
+            text = _in_words(own, CHECKS.get(own.template, own.template), gettext)
+            if own.field in FIELD_NAMES:
+                problems.add(own.field, text)
+            else:
+                problems.general = text
             continue
+        message = error["msg"].removeprefix("Value error, ")
         name = str(loc[0]) if loc else ""
-        text = _wording(error["type"], error.get("ctx") or {}, gettext) or message
+        text = _wording(error["type"], ctx, gettext, percent=name in PERCENT_FIELDS) or message
         where = list(loc[1:])
         if where and isinstance(where[0], int):
             part = (
@@ -728,47 +775,43 @@ def validation_problems(exc: ValidationError, gettext: Callable[[str], str]) -> 
     return problems
 
 
-def _check_wording(message: str, gettext: Callable[[str], str]) -> tuple[str, str] | None:
-    for pattern, name, wording in CHECKS:
-        found = pattern.search(message)
-        if found is not None:
-            return name, gettext(wording) % found.groupdict() if found.groupdict() else gettext(
-                wording
-            )
-    return None
-
-
-def _wording(kind: str, ctx: dict[str, Any], gettext: Callable[[str], str]) -> str | None:
-    wording = WORDINGS.get(kind)
+def _wording(
+    kind: str, ctx: dict[str, Any], gettext: Callable[[str], str], *, percent: bool = False
+) -> str | None:
+    """Pydantic's error type in our words, with its limit (in percent for a share)."""
+    wording = (PERCENT_WORDINGS if percent else {}).get(kind) or WORDINGS.get(kind)
     if wording is None:
         return None
-    limit = next((ctx[k] for k in ("le", "ge", "max_length", "min_length") if k in ctx), "")
+    limit = next(
+        (ctx[k] for k in ("le", "ge", "lt", "gt", "max_length", "min_length") if k in ctx), ""
+    )
+    if percent and kind in PERCENT_WORDINGS:
+        limit = _percent(limit)
     return gettext(wording) % {"limit": limit} if "%(limit)s" in wording else gettext(wording)
 
 
-def refusal_problems(exc: service.CampaignError, gettext: Callable[[str], str]) -> Problems:
+def refusal_problems(request: Request, exc: service.CampaignError) -> Problems:
     """The service's refusal, by the field it is about when it is about one."""
     problems = Problems()
-    message = str(exc)
-    checked = _check_wording(message, gettext)
-    if checked is not None:
-        problems.add(*checked)
-        return problems
-    for pattern, name in REFUSAL_FIELDS:
-        if pattern.search(message):
-            problems.add(name, message)
-            return problems
-    if message.startswith("unknown event") or "condition" in message:
-        problems.add("trigger", message)
+    text = (
+        _in_words(exc, CHECKS[exc.template], _gettext(request))
+        if exc.template in CHECKS
+        else worded(request, exc)
+    )
+    if exc.field in FIELD_NAMES:
+        problems.add(exc.field, text)
     else:
-        problems.general = message
+        problems.general = text
     return problems
 
 
-def _plain(exc: Exception) -> str:
+def _plain(request: Request, exc: Exception) -> str:
+    """A refusal of a copy in one line, in the page's language."""
     if isinstance(exc, ValidationError):
-        return "; ".join(e["msg"] for e in exc.errors())
-    return str(exc)
+        found = validation_problems(exc, _gettext(request))
+        texts = [m for messages in found.fields.values() for m in messages]
+        return "; ".join(texts + ([found.general] if found.general else []))
+    return worded(request, exc)
 
 
 def _gettext(request: Request) -> Callable[[str], str]:
@@ -842,9 +885,9 @@ def form_view(data: dict[str, Any]) -> dict[str, Any]:
         "channels": channels + [""] * max(0, CHANNEL_SLOTS - len(channels)),
         "priority": _str(data.get("priority", FIELDS["priority"].default)),
         "waves": waves + [{"name": "", "start": "", "end": ""}] * BLANK_ROWS,
-        "control_share": _str(data.get("control_share", FIELDS["control_share"].default)),
+        "control_share": _percent(data.get("control_share", FIELDS["control_share"].default)),
         "budget": budget + [{"kind": "", "item": "", "amount": ""}] * BLANK_ROWS,
-        "expected_rate": _str(data.get("expected_rate", FIELDS["expected_rate"].default)),
+        "expected_rate": _percent(data.get("expected_rate", FIELDS["expected_rate"].default)),
         "success_event": _str(rule.get("event", "order")),
         "success_days": _str(rule.get("within_days", SuccessRule().within_days)),
         "start_date": _str(data.get("start_date")),

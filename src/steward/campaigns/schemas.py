@@ -10,6 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from steward.campaigns.models import CampaignKind, Status
 from steward.offers.models import Channel
+from steward.wording import N_, Refusal
+
+# The wordings of the models' own checks (a page words each in the reader's language).
+WINDOW_HALF = N_("window_start and window_end go together")
+WINDOW_EMPTY = N_("the window is empty: window_start equals window_end")
+NO_TARGETS = N_("a campaign needs a segment, or a trigger")
+ENDS_BEFORE = N_("end_date lies before start_date")
+CHANNEL_TWICE = N_("a channel is listed twice")
+WAVE_OUTSIDE = N_("wave %(name)r must lie within the campaign's dates")
 
 
 class Wave(BaseModel):
@@ -68,9 +77,9 @@ class Trigger(BaseModel):
     @model_validator(mode="after")
     def _window(self) -> Trigger:
         if (self.window_start is None) != (self.window_end is None):
-            raise ValueError("window_start and window_end go together")
+            raise Refusal(WINDOW_HALF, field="trigger")
         if self.window_start is not None and self.window_start == self.window_end:
-            raise ValueError("the window is empty: window_start equals window_end")
+            raise Refusal(WINDOW_EMPTY, field="trigger")
         return self
 
 
@@ -99,14 +108,14 @@ class CampaignCreate(BaseModel):
     @model_validator(mode="after")
     def _dates(self) -> CampaignCreate:
         if not self.segment_ids and self.trigger is None:
-            raise ValueError("a campaign needs a segment, or a trigger")
+            raise Refusal(NO_TARGETS, field="segment_ids")
         if self.end_date < self.start_date:
-            raise ValueError("end_date lies before start_date")
+            raise Refusal(ENDS_BEFORE, field="end_date")
         if len(set(self.channels)) != len(self.channels):
-            raise ValueError("a channel is listed twice")
+            raise Refusal(CHANNEL_TWICE, field="channels")
         for wave in self.waves:
             if wave.end < wave.start or wave.start < self.start_date or wave.end > self.end_date:
-                raise ValueError(f"wave {wave.name!r} must lie within the campaign's dates")
+                raise Refusal(WAVE_OUTSIDE, field="waves", name=wave.name)
         return self
 
 

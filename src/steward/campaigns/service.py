@@ -29,6 +29,7 @@ from steward.events.triggers import TriggerError, check_condition
 from steward.offers.service import get as get_offer
 from steward.segments.service import get as get_segment
 from steward.tags.service import load_catalogue
+from steward.wording import N_, Refusal
 
 # to-status -> (allowed from-statuses, roles that may do it)
 MOVES: dict[Status, tuple[frozenset[Status], frozenset[Role]]] = {
@@ -54,8 +55,9 @@ CHECKER_MOVES = frozenset({Status.APPROVED, Status.REJECTED})
 REACHES_CUSTOMERS = frozenset({Status.APPROVED, Status.RUNNING})
 
 
-class CampaignError(ValueError):
-    """A campaign request that cannot be honoured; the message says why."""
+class CampaignError(Refusal):
+    """A campaign request that cannot be honoured; the message says why (a ``Refusal``:
+    its wording apart from its values, ``field`` the input at fault)."""
 
 
 def create(
@@ -98,27 +100,47 @@ def _checked(
     _check_references(session, campaign_in)
     taken = session.scalar(select(Campaign.id).where(Campaign.name == campaign_in.name))
     if taken is not None and (renaming is None or taken != renaming.id):
-        raise CampaignError(f"a campaign named {campaign_in.name!r} exists already")
+        raise CampaignError(
+            N_("a campaign named %(name)r exists already"), field="name", name=campaign_in.name
+        )
     district = campaign_in.district or default_district
     if not within(district, by.district):
-        raise CampaignError(f"district {district!r} lies outside yours ({by.district!r})")
+        raise CampaignError(
+            N_("district %(district)r lies outside yours (%(yours)r)"),
+            field="district",
+            district=district,
+            yours=by.district,
+        )
     return district
 
 
 def _check_references(session: Session, campaign_in: CampaignCreate) -> None:
-    missing = [f"segment {i}" for i in campaign_in.segment_ids if get_segment(session, i) is None]
-    for offer_id in campaign_in.offer_ids:
-        offer = get_offer(session, offer_id)
-        if offer is None or not offer.active:
-            missing.append(f"active offer {offer_id}")
-    if missing:
-        raise CampaignError("no " + ", no ".join(missing))
+    segments = ", ".join(str(i) for i in campaign_in.segment_ids if get_segment(session, i) is None)
+    offers = ", ".join(
+        str(i)
+        for i in campaign_in.offer_ids
+        if (offer := get_offer(session, i)) is None or not offer.active
+    )
+    if segments and offers:
+        raise CampaignError(
+            N_("no segment %(segments)s, no active offer %(offers)s"),
+            field="segment_ids",
+            segments=segments,
+            offers=offers,
+        )
+    if segments:
+        raise CampaignError(N_("no segment %(segments)s"), field="segment_ids", segments=segments)
+    if offers:
+        raise CampaignError(N_("no active offer %(offers)s"), field="offer_ids", offers=offers)
     trigger = campaign_in.trigger
     if trigger is not None:
         try:
             check_condition(load_library(), load_catalogue(), trigger.event, trigger.condition)
         except TriggerError as exc:
-            raise CampaignError(str(exc)) from None
+            # the trigger's own wording when it has one, else its English message
+            if isinstance(exc, Refusal):
+                raise CampaignError(exc.template, field="trigger", **exc.params) from None
+            raise CampaignError(str(exc), field="trigger") from None
 
 
 def editable(campaign: Campaign) -> dict[str, Any]:
@@ -142,19 +164,27 @@ def move(
     current = Status(campaign.status)
     allowed_from, roles = MOVES.get(to, (frozenset(), frozenset()))
     if current not in allowed_from:
-        raise CampaignError(f"a {current.value} campaign cannot become {to.value}")
+        raise CampaignError(
+            N_("a %(status)s campaign cannot become %(to)s"), status=current.value, to=to.value
+        )
     role = Role(by.role)
     override = False
     if role is Role.SYSTEM_ADMIN and role not in roles:
         override = True  # allowed, but everyone must see it
     elif role not in roles:
-        raise CampaignError(f"a {role.value} may not make a campaign {to.value}")
+        raise CampaignError(
+            N_("a %(role)s may not make a campaign %(to)s"), role=role.value, to=to.value
+        )
     if to in CHECKER_MOVES and by.username == campaign.owner:
         if role is not Role.SYSTEM_ADMIN:
-            raise CampaignError("the approver is never the maker: ask another approver")
+            raise CampaignError(N_("the approver is never the maker: ask another approver"))
         override = True
     if to in CHECKER_MOVES and not comment:
-        raise CampaignError(f"say why the campaign is {to.value} (a comment is required)")
+        raise CampaignError(
+            N_("say why the campaign is %(to)s (a comment is required)"),
+            field="comment",
+            to=to.value,
+        )
     step = Transition(
         campaign_id=campaign.id,
         from_status=current.value,
@@ -195,9 +225,14 @@ def update(
 ) -> Campaign:
     """Edit a draft (a rejected campaign goes back to draft first); only its maker may."""
     if campaign.status != Status.DRAFT.value:
-        raise CampaignError(f"a {campaign.status} campaign cannot be edited: only a draft can")
+        raise CampaignError(
+            N_("a %(status)s campaign cannot be edited: only a draft can"),
+            status=campaign.status,
+        )
     if by.username != campaign.owner and Role(by.role) is not Role.SYSTEM_ADMIN:
-        raise CampaignError(f"only {campaign.owner}, its maker, may edit this campaign")
+        raise CampaignError(
+            N_("only %(owner)s, its maker, may edit this campaign"), owner=campaign.owner
+        )
     district = _checked(
         session, campaign_in, by=by, default_district=campaign.district, renaming=campaign
     )
@@ -297,12 +332,16 @@ def warnings(session: Session, *, unacknowledged: bool = True) -> list[CampaignW
 def acknowledge_warning(session: Session, warning_id: int, *, by: User) -> CampaignWarning:
     """An approver (or administrator) saw an override's warning; who it was is kept."""
     if Role(by.role) not in (Role.APPROVER, Role.SYSTEM_ADMIN):
-        raise CampaignError(f"a {by.role} may not acknowledge warnings")
+        raise CampaignError(N_("a %(role)s may not acknowledge warnings"), role=by.role)
     warning = session.get(CampaignWarning, warning_id)
     if warning is None:
-        raise CampaignError(f"no warning {warning_id}")
+        raise CampaignError(N_("no warning %(id)s"), id=warning_id)
     if warning.acknowledged_by is not None:
-        raise CampaignError(f"warning {warning_id} was acknowledged by {warning.acknowledged_by}")
+        raise CampaignError(
+            N_("warning %(id)s was acknowledged by %(by)s"),
+            id=warning_id,
+            by=warning.acknowledged_by,
+        )
     warning.acknowledged_by = by.username
     session.flush()
     audit(

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from steward.evaluation.stats import ArmComparison, compare
+from steward.wording import N_, Refusal
 
 SUCCESS = ("1", "true", "t", "yes", "y")
 FAILURE = ("0", "false", "f", "no", "n")
@@ -32,8 +33,9 @@ ARMS_SHOWN = 20
 VALUE_SHOWN = 40
 
 
-class ExperimentError(ValueError):
-    """An experiment file that cannot be evaluated as asked; the message says where and why."""
+class ExperimentError(Refusal):
+    """An experiment file that cannot be evaluated as asked; the message says where and why
+    (a ``Refusal``: its wording apart from its values)."""
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,16 @@ def evaluate_file(path: Path, *, arm: str, control: str, outcome: str) -> Experi
     outcome not understood (the whole file is rejected), or a control arm with no rows.
     """
     if arm == outcome:
-        raise ExperimentError(f"the arm and outcome columns must differ, both are {arm!r}")
+        raise ExperimentError(
+            N_("the arm and outcome columns must differ, both are %(column)r"), column=arm
+        )
     control = control.strip(BLANKS)
     if not control:
-        raise ExperimentError("the control arm value is empty")
+        raise ExperimentError(N_("the control arm value is empty"))
     if not path.is_file():
-        raise ExperimentError(f"{path}: no such file")
+        raise ExperimentError(N_("%(path)s: no such file"), path=path)
     if path.stat().st_size == 0:
-        raise ExperimentError(f"{path.name}: the file is empty")
+        raise ExperimentError(N_("%(file)s: the file is empty"), file=path.name)
     with duckdb.connect() as con:
         _load(con, path, arm=arm, outcome=outcome)
         _reject_bad_rows(con, path, arm=arm, outcome=outcome)
@@ -112,7 +116,12 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, *, arm: str, outcome: str)
     except duckdb.Error as exc:
         # DuckDB's message: the reason, a blank line, then the reader's settings.
         reason = "; ".join(str(exc).strip().split("\n\n")[0].splitlines())
-        raise ExperimentError(f"{path.name}: cannot be read as {kind}: {reason}") from exc
+        raise ExperimentError(
+            N_("%(file)s: cannot be read as %(kind)s: %(reason)s"),
+            file=path.name,
+            kind=kind,
+            reason=reason,
+        ) from exc
     blanks = _literals([BLANKS])
     con.execute(
         f"""
@@ -134,6 +143,7 @@ def _require_columns(path: Path, columns: list[str], wanted: list[str]) -> None:
         hint = ""
         if len(columns) == 1 and not _is_parquet(path):
             hint = " (one column only: does every line have as many fields as the header?)"
+        # several pieces and a list: the English as built, a wording of no catalogue (CLI only)
         raise ExperimentError(
             f"{path.name}:{where} no column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(repr(m) for m in missing)}; "
@@ -160,6 +170,7 @@ def _reject_bad_rows(con: duckdb.DuckDBPyConnection, path: Path, *, arm: str, ou
             problems.append(f"{places[pos]}, field {outcome!r}: {_outcome_problem(outcome_raw)}")
     unit = "row" if _is_parquet(path) else "line"
     shown = f" (the first {len(first)} shown)" if count > len(first) else ""
+    # a list of the lines at fault: the English as built (the CLI's), no catalogue wording
     raise ExperimentError(
         f"{path.name}: {count} {unit}{'' if count == 1 else 's'} not understood; the file is "
         f"rejected rather than evaluated without them{shown}:\n  " + "\n  ".join(problems)
@@ -236,17 +247,28 @@ def _report(
     path: Path, counts: dict[str, tuple[int, int]], *, arm: str, control: str, outcome: str
 ) -> ExperimentReport:
     if not counts:
-        raise ExperimentError(f"{path.name}: no data rows, only a header")
+        raise ExperimentError(N_("%(file)s: no data rows, only a header"), file=path.name)
     if control not in counts:
         raise ExperimentError(
-            f"{path.name}: field {arm!r}: no row has the control arm {control!r}; "
-            f"the arms found are: {_arm_list(counts)}"
+            N_(
+                "%(file)s: field %(column)r: no row has the control arm %(control)r; "
+                "the arms found are: %(arms)s"
+            ),
+            file=path.name,
+            column=arm,
+            control=control,
+            arms=_arm_list(counts),
         )
     others = sorted(a for a in counts if a != control)
     if not others:
         raise ExperimentError(
-            f"{path.name}: field {arm!r}: every row is in the control arm {control!r}, "
-            "there is no arm to compare with it"
+            N_(
+                "%(file)s: field %(column)r: every row is in the control arm %(control)r, "
+                "there is no arm to compare with it"
+            ),
+            file=path.name,
+            column=arm,
+            control=control,
         )
     n_control, successes_control = counts[control]
     comparisons = tuple(

@@ -30,6 +30,7 @@ from steward.auth.service import audit, within
 from steward.campaigns import service as campaigns
 from steward.campaigns.models import Campaign
 from steward.evaluation.models import EvaluationReport
+from steward.wording import N_, Refusal
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_TITLE = 200
@@ -41,22 +42,24 @@ UPLOADERS = frozenset({Role.ANALYST, Role.PLANNER, Role.SYSTEM_ADMIN})
 READERS = UPLOADERS | {Role.APPROVER}
 
 # The English messages; pages translate them (evaluation.po holds each one).
-EMPTY_TITLE = "Give the report a title."
-LONG_TITLE = "A title has at most %(limit)s characters."
-LONG_SUMMARY = "A summary has at most %(limit)s characters."
-NO_FILE = "Choose a file to upload."
-LONG_FILENAME = "A file name has at most %(limit)s characters."
-EMPTY_FILE = "The file is empty."
-TOO_BIG = "The file is larger than %(limit)s MB."
-BAD_TYPE = "Only PDF, XLSX, DOCX, CSV, Markdown or text files can be uploaded, not “%(extension)s”."
-BAD_CONTENT = "The file is named %(extension)s but its content is not a %(kind)s file."
-NOT_TEXT = "The file is not text: it must be UTF-8 or GB18030 without control characters."
-CSV_FIELDS = "CSV line %(line)s has %(found)s fields where the header has %(expected)s."
-CSV_UNREADABLE = "CSV line %(line)s cannot be read: %(problem)s."
-CSV_EMPTY = "The CSV file has no header line."
-NO_CAMPAIGN = "No campaign %(id)s in your district."
-NO_REPORT = "No evaluation report %(id)s for this campaign."
-NOT_ALLOWED = "Your role may not upload evaluation reports."
+EMPTY_TITLE = N_("Give the report a title.")
+LONG_TITLE = N_("A title has at most %(limit)s characters.")
+LONG_SUMMARY = N_("A summary has at most %(limit)s characters.")
+NO_FILE = N_("Choose a file to upload.")
+LONG_FILENAME = N_("A file name has at most %(limit)s characters.")
+EMPTY_FILE = N_("The file is empty.")
+TOO_BIG = N_("The file is larger than %(limit)s MB.")
+BAD_TYPE = N_(
+    "Only PDF, XLSX, DOCX, CSV, Markdown or text files can be uploaded, not “%(extension)s”."
+)
+BAD_CONTENT = N_("The file is named %(extension)s but its content is not a %(kind)s file.")
+NOT_TEXT = N_("The file is not text: it must be UTF-8 or GB18030 without control characters.")
+CSV_FIELDS = N_("CSV line %(line)s has %(found)s fields where the header has %(expected)s.")
+CSV_UNREADABLE = N_("CSV line %(line)s cannot be read: %(problem)s.")
+CSV_EMPTY = N_("The CSV file has no header line.")
+NO_CAMPAIGN = N_("No campaign %(id)s in your district.")
+NO_REPORT = N_("No evaluation report %(id)s for this campaign.")
+NOT_ALLOWED = N_("Your role may not upload evaluation reports.")
 MESSAGES = (
     EMPTY_TITLE,
     LONG_TITLE,
@@ -77,17 +80,17 @@ MESSAGES = (
 )
 
 
-class ReportError(ValueError):
+class ReportError(Refusal):
     """An upload or download that cannot be honoured.
 
     ``field`` names the input at fault (title, summary, file, campaign, report, role);
     ``template`` is one of ``MESSAGES`` and ``params`` its values, so the message can be
-    shown translated; ``str()`` gives it in English, field first.
+    shown translated (a ``Refusal``); ``str()`` gives it in English, field first.
     """
 
     def __init__(self, field: str, template: str, **params: object) -> None:
-        self.field, self.template, self.params = field, template, params
-        super().__init__(f"{field}: {template % params}")
+        super().__init__(template, field=field, **params)
+        self.args = (f"{field}: {self.args[0]}",)
 
 
 class ReportNotFoundError(ReportError):

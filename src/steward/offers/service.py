@@ -21,19 +21,21 @@ from steward.offers.schemas import OfferCreate, reply_code_of
 from steward.rules import RuleError, parse_rule
 from steward.tags.schemas import TagCatalogue
 from steward.tags.service import rule_types
+from steward.wording import N_, Refusal
 
 SAMPLES = Path(__file__).with_name("samples.yaml")
 
 
-class OfferError(ValueError):
-    """An offer that cannot be saved; the message names the offer and the reason."""
+class OfferError(Refusal):
+    """An offer that cannot be saved; the message names the offer and the reason (a
+    ``Refusal``: its wording apart from its values)."""
 
 
 def billing_products(session: Session, lake: Lake, product_ids: set[str]) -> set[str]:
     """Which of ``product_ids`` the latest published product catalogue holds."""
     day = lake.latest_day(session, "product", date.max)
     if day is None:
-        raise OfferError("no product catalogue is published: load a product_<date> file first")
+        raise OfferError(N_("no product catalogue is published: load a product_<date> file first"))
     files = lake.files(session, "product", days=(day, day))
     known = (
         lake.engine.query(f"SELECT DISTINCT product_id FROM {lake.engine.scan_parquet(files)}")
@@ -62,6 +64,7 @@ def create_many(
     for offer_in in offers_in:
         problems += _problems(session, offer_in, known, types, codes)
     if problems:
+        # every offer's problems at once: a list in English (the API's), no one wording
         raise OfferError("; ".join(problems))
     offers = [_offer(o, by) for o in offers_in]
     session.add_all(offers)
@@ -110,7 +113,7 @@ def import_file(
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     items = document.get("offers") if isinstance(document, dict) else None
     if not isinstance(items, list):
-        raise OfferError(f"{path.name}: expected a list under 'offers'")
+        raise OfferError(N_("%(file)s: expected a list under 'offers'"), file=path.name)
     offers_in, problems = [], []
     for number, item in enumerate(items, start=1):
         try:
@@ -121,7 +124,7 @@ def import_file(
                 where = ".".join(str(p) for p in error["loc"]) or "offer"
                 problems.append(f"{name}: {where}: {error['msg']}")
     if problems:
-        raise OfferError(f"{path.name}: " + "; ".join(problems))
+        raise OfferError(f"{path.name}: " + "; ".join(problems))  # a list, as above
     return create_many(session, lake, catalogue, offers_in=offers_in, by=by)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
-from steward.rules.context import Context, Node
+from steward.rules.context import NULL_TYPE, Context, Node
 from steward.rules.grammar import Source
 from steward.rules.types import (
     NUMERIC,
@@ -36,6 +36,7 @@ from steward.rules.types import (
     TagType,
     Today,
 )
+from steward.wording import N_
 
 MAX_DEPTH = 48
 INT64_MAX = 2**63 - 1
@@ -48,13 +49,69 @@ _ARITH: dict[type[exp.Expr], ArithOp] = {
 }  # fmt: skip
 _INTEGER = re.compile(r"[0-9]+")
 _ESCAPE_CHARS = frozenset("!#$&/@\\^|~")
+# An unknown tag: (suggestions, double-quoted) -> wording
+_UNKNOWN = {
+    (0, False): N_("unknown tag '%(name)s'"),
+    (1, False): N_("unknown tag '%(name)s'; did you mean '%(first)s'?"),
+    (2, False): N_("unknown tag '%(name)s'; did you mean '%(first)s' or '%(second)s'?"),
+    (3, False): N_(
+        "unknown tag '%(name)s'; did you mean '%(first)s' or '%(second)s' or '%(third)s'?"
+    ),
+    (0, True): N_(
+        "unknown tag '%(name)s' (double quotes name a tag; write text in single quotes: 'value')"
+    ),
+    (1, True): N_(
+        "unknown tag '%(name)s'; did you mean '%(first)s'? "
+        "(double quotes name a tag; write text in single quotes: 'value')"
+    ),
+    (2, True): N_(
+        "unknown tag '%(name)s'; did you mean '%(first)s' or '%(second)s'? "
+        "(double quotes name a tag; write text in single quotes: 'value')"
+    ),
+    (3, True): N_(
+        "unknown tag '%(name)s'; did you mean '%(first)s' or '%(second)s' or '%(third)s'? "
+        "(double quotes name a tag; write text in single quotes: 'value')"
+    ),
+}
+_COMPARE_MIX = (
+    N_("cannot compare %(a)s (%(a_kind)s) with %(b)s (%(b_kind)s)"),
+    N_(
+        "cannot compare %(a)s (%(a_kind)s) with %(b)s (%(b_kind)s); "
+        "write text in single quotes, as in '%(number)s'"
+    ),
+)
+_BETWEEN_MIX = (
+    N_("BETWEEN mixes %(a)s (%(a_kind)s) with %(b)s (%(b_kind)s)"),
+    N_(
+        "BETWEEN mixes %(a)s (%(a_kind)s) with %(b)s (%(b_kind)s); "
+        "write text in single quotes, as in '%(number)s'"
+    ),
+)
+_IN_MIX = (
+    N_("IN mixes %(a)s (%(a_kind)s) with %(b)s (%(b_kind)s)"),
+    N_(
+        "IN mixes %(a)s (%(a_kind)s) with %(b)s (%(b_kind)s); "
+        "write text in single quotes, as in '%(number)s'"
+    ),
+)
+_FUNCTION_MIX = (
+    N_("%(name)s mixes %(a)s (%(a_kind)s) with %(b)s (%(b_kind)s)"),
+    N_(
+        "%(name)s mixes %(a)s (%(a_kind)s) with %(b)s (%(b_kind)s); "
+        "write text in single quotes, as in '%(number)s'"
+    ),
+)
 
 
 def check(tree: exp.Expr, source: Source, catalogue: Mapping[str, TagType]) -> Expr:
     """Check ``tree`` against ``catalogue`` (lower-case names) and return the typed tree."""
     checker = _Checker(source, catalogue)
     root = checker.convert(tree)
-    return checker.typed(root, TagType.BOOL, "a rule must be a condition (true or false)")
+    return checker.typed(
+        root,
+        TagType.BOOL,
+        N_("a rule must be a condition (true or false), but %(what)s (%(kind)s) is not"),
+    )
 
 
 class _Checker(Context):
@@ -69,7 +126,11 @@ class _Checker(Context):
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                raise self.error(self.cursor, f"the rule is nested deeper than {MAX_DEPTH} levels")
+                raise self.error(
+                    self.cursor,
+                    N_("the rule is nested deeper than %(limit)s levels"),
+                    limit=MAX_DEPTH,
+                )
             handler = _HANDLERS.get(type(node))
             if handler is None:
                 return self.unsupported(node)
@@ -81,18 +142,20 @@ class _Checker(Context):
         if isinstance(node, exp.Alias):
             start, _ = self.leaf(node.args["alias"], ("VAR", "IDENTIFIER"))
             word = self.tokens[self.starts[start]].text if start in self.starts else ""
-            raise self.error(start, f"unexpected '{word}': is an operator, AND or OR missing?")
+            raise self.error(
+                start, N_("unexpected '%(word)s': is an operator, AND or OR missing?"), word=word
+            )
         if isinstance(node, exp.Tuple):
             _, opening = self.token_before(self.first_inside(node))
-            raise self.error(opening, "a list in parentheses is only allowed after IN")
-        raise self.error(self.first_inside(node), "this is not part of the rule language")
+            raise self.error(opening, N_("a list in parentheses is only allowed after IN"))
+        raise self.error(self.first_inside(node), N_("this is not part of the rule language"))
 
     def column(self, node: exp.Expr) -> Node:
         assert isinstance(node, exp.Column)
         identifier = node.args["this"]
         start, end = self.leaf(identifier, ("VAR", "IDENTIFIER"))
         if node.args.get("table") is not None or not isinstance(identifier, exp.Identifier):
-            raise self.error(start, "qualified names are not allowed: write the tag alone")
+            raise self.error(start, N_("qualified names are not allowed: write the tag alone"))
         name = str(identifier.this).lower()
         tag_type = self.catalogue.get(name)
         if tag_type is None:
@@ -101,12 +164,8 @@ class _Checker(Context):
 
     def unknown(self, name: str, position: int, *, quoted: bool) -> Exception:
         close = difflib.get_close_matches(name, list(self.catalogue), n=3, cutoff=0.6)
-        message = f"unknown tag '{name}'"
-        if close:
-            message += "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
-        if quoted:
-            message += " (double quotes name a tag; write text in single quotes: 'value')"
-        return self.error(position, message, close)
+        names = dict(zip(("first", "second", "third"), close, strict=False))
+        return self.error(position, _UNKNOWN[(len(names), quoted)], close, name=name, **names)
 
     def literal(self, node: exp.Expr) -> Node:
         assert isinstance(node, exp.Literal)
@@ -116,11 +175,16 @@ class _Checker(Context):
             return Node(Const(text, TagType.CATEGORY), start, end)
         if _INTEGER.fullmatch(text):
             if int(text) > INT64_MAX:
-                raise self.error(start, f"the integer {text} is out of range (at most {INT64_MAX})")
+                raise self.error(
+                    start,
+                    N_("the integer %(number)s is out of range (at most %(limit)s)"),
+                    number=text,
+                    limit=INT64_MAX,
+                )
             return Node(Const(int(text), TagType.INT), start, end)
         value = float(text)
         if value in (float("inf"), float("-inf")):
-            raise self.error(start, f"the number {text} is out of range")
+            raise self.error(start, N_("the number %(number)s is out of range"), number=text)
         return Node(Const(value, TagType.FLOAT), start, end)
 
     def null(self, node: exp.Expr) -> Node:
@@ -145,7 +209,7 @@ class _Checker(Context):
             and isinstance(target, exp.DataType)
             and target.this == exp.DataType.Type.DATE
         ):
-            raise self.error(self.cursor, "casts are not allowed; write DATE 'YYYY-MM-DD'")
+            raise self.error(self.cursor, N_("casts are not allowed; write DATE 'YYYY-MM-DD'"))
         start, end = self.leaf(value, ("STRING",))
         _, keyword = self.token_before(start)
         return Node(Const(self.date_value(str(value.this), start), TagType.DATE), keyword, end)
@@ -164,7 +228,12 @@ class _Checker(Context):
         nodes = [self.convert(part) for part in parts]
         operands: list[Expr] = []
         for n in nodes:
-            expr = self.typed(n, TagType.BOOL, f"{word} joins conditions (true or false)")
+            expr = self.typed(
+                n,
+                TagType.BOOL,
+                N_("%(word)s joins conditions (true or false), but %(what)s (%(kind)s) is not"),
+                word=word,
+            )
             if isinstance(expr, And | Or) and (kind is exp.And) == isinstance(expr, And):
                 operands.extend(expr.operands)  # (a AND b) AND c is a AND b AND c
             else:
@@ -178,20 +247,29 @@ class _Checker(Context):
         inner = self.convert(node.this)
         kind, before = self.token_before(inner.start)
         start = before if kind == "NOT" else inner.start
-        operand = self.typed(inner, TagType.BOOL, "NOT needs a condition (true or false)")
+        operand = self.typed(
+            inner,
+            TagType.BOOL,
+            N_("NOT needs a condition (true or false), but %(what)s (%(kind)s) is not"),
+        )
         return Node(Not(operand), start, inner.end)
 
     def is_(self, node: exp.Expr, *, negated: bool = False) -> Node:
         inner = self.convert(node.this)
         if not isinstance(node.expression, exp.Null | exp.Boolean):
-            raise self.error(self.operator_at(inner), "IS takes NULL, TRUE or FALSE")
+            raise self.error(self.operator_at(inner), N_("IS takes NULL, TRUE or FALSE"))
         _, end = self.leaf(node.expression, ("NULL", "TRUE", "FALSE"))
         negated = negated != bool(node.args.get("negate"))
         if isinstance(node.expression, exp.Null):
             operand = inner.expr if inner.expr is not None else Const(None, TagType.BOOL)
             return Node(Is(operand, None, negated), inner.start, end)
         value = bool(node.expression.this)
-        operand = self.typed(inner, TagType.BOOL, f"IS {str(value).upper()} needs a condition")
+        operand = self.typed(
+            inner,
+            TagType.BOOL,
+            N_("IS %(value)s needs a condition, but %(what)s (%(kind)s) is not"),
+            value=str(value).upper(),
+        )
         return Node(Is(operand, value, negated), inner.start, end)
 
     def comparison(self, node: exp.Expr) -> Node:
@@ -203,25 +281,30 @@ class _Checker(Context):
             if side.expr is None:
                 raise self.error(
                     side.start,
-                    f"'{op} NULL' is never true; test for a missing value with IS NULL "
-                    "or IS NOT NULL",
+                    N_(
+                        "'%(op)s NULL' is never true; test for a missing value with IS NULL "
+                        "or IS NOT NULL"
+                    ),
+                    op=op,
                 )
-        wanted = self.common_type([left, right], at, "cannot compare {a} with {b}")
+        wanted = self.common_type([left, right], at, _COMPARE_MIX)
         if wanted is TagType.BOOL and op not in ("=", "<>"):
-            raise self.error(at, f"true/false values compare only with = or <>, not {op}")
+            raise self.error(
+                at, N_("true/false values compare only with = or <>, not %(op)s"), op=op
+            )
         pair = [self.typed(side, wanted, "") for side in (left, right)]
         return Node(Compare(op, pair[0], pair[1]), left.start, right.end)
 
     def between(self, node: exp.Expr) -> Node:
         if node.args.get("symmetric"):
             word = next(t for t in self.tokens if t.text.upper() == "SYMMETRIC")
-            raise self.error(word.start, "BETWEEN SYMMETRIC is not supported")
+            raise self.error(word.start, N_("BETWEEN SYMMETRIC is not supported"))
         nodes = [self.convert(node.this), self.convert(node.args["low"])]
         nodes.append(self.convert(node.args["high"]))
         at = self.operator_at(nodes[0])
-        wanted = self.common_type(nodes, at, "BETWEEN mixes {a} with {b}")
+        wanted = self.common_type(nodes, at, _BETWEEN_MIX)
         if wanted is TagType.BOOL:
-            raise self.error(at, "BETWEEN needs ordered values, not true/false")
+            raise self.error(at, N_("BETWEEN needs ordered values, not true/false"))
         operand, low, high = (self.typed(n, wanted, "") for n in nodes)
         return Node(Between(operand, low, high), nodes[0].start, nodes[-1].end)
 
@@ -229,14 +312,16 @@ class _Checker(Context):
         operand = self.convert(node.this)
         at = self.operator_at(operand)
         if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
-            raise self.error(at, "IN takes a list of values in parentheses")
+            raise self.error(at, N_("IN takes a list of values in parentheses"))
         items = [self.convert(item) for item in node.expressions]
         if not items:
-            raise self.error(at, "IN needs at least one value in its list")
+            raise self.error(at, N_("IN needs at least one value in its list"))
         for item in items:
             if item.expr is not None and not isinstance(item.expr, Const):
-                raise self.error(item.start, "IN takes literal values only, as in IN ('a', 'b')")
-        wanted = self.common_type([operand, *items], at, "IN mixes {a} with {b}")
+                raise self.error(
+                    item.start, N_("IN takes literal values only, as in IN ('a', 'b')")
+                )
+        wanted = self.common_type([operand, *items], at, _IN_MIX)
         values = [self.typed(item, wanted, "") for item in items]
         consts = tuple(value for value in values if isinstance(value, Const))
         _, end = self.token_after(items[-1].end)
@@ -253,7 +338,11 @@ class _Checker(Context):
         operand = self.convert(node.this)
         pattern_node = node.expression
         if not (isinstance(pattern_node, exp.Literal) and pattern_node.is_string):
-            raise self.error(self.operator_at(operand), f"{word} takes a pattern in single quotes")
+            raise self.error(
+                self.operator_at(operand),
+                N_("%(word)s takes a pattern in single quotes"),
+                word=word,
+            )
         pattern_start, end = self.leaf(pattern_node, ("STRING",))
         escape = None
         if escape_node is not None:
@@ -263,12 +352,23 @@ class _Checker(Context):
                 escape = None
             elif escape not in _ESCAPE_CHARS:
                 raise self.error(
-                    escape_start, f"ESCAPE takes one of {' '.join(sorted(_ESCAPE_CHARS))}"
+                    escape_start,
+                    N_("ESCAPE takes one of %(chars)s"),
+                    chars=" ".join(sorted(_ESCAPE_CHARS)),
                 )
         pattern = str(pattern_node.this)
         if escape and _ends_with_escape(pattern, escape):
-            raise self.error(pattern_start, f"the pattern ends with its escape character {escape}")
-        text = self.typed(operand, TagType.CATEGORY, f"{word} matches text")
+            raise self.error(
+                pattern_start,
+                N_("the pattern ends with its escape character %(escape)s"),
+                escape=escape,
+            )
+        text = self.typed(
+            operand,
+            TagType.CATEGORY,
+            N_("%(word)s matches text, but %(what)s (%(kind)s) is not"),
+            word=word,
+        )
         negated = bool(node.args.get("negate"))
         tree = Like(text, pattern, escape, isinstance(node, exp.ILike), negated)
         return Node(tree, operand.start, end)
@@ -281,21 +381,29 @@ class _Checker(Context):
         lt = left.expr.type if left.expr is not None else None
         rt = right.expr.type if right.expr is not None else None
         if lt is None and rt is None:
-            raise self.error(at, "cannot tell the type of NULL here")
+            raise self.error(at, NULL_TYPE)
         if TagType.DATE in (lt, rt):
             shape = _DATE_ARITHMETIC.get((op, lt, rt))
             if shape is None:
                 raise self.error(
                     at,
-                    f"cannot compute {self.describe(left)} {op} {self.describe(right)}: a date "
-                    "takes + or - a whole number of days, or - another date",
+                    N_(
+                        "cannot compute %(a)s (%(a_kind)s) %(op)s %(b)s (%(b_kind)s): a date "
+                        "takes + or - a whole number of days, or - another date"
+                    ),
+                    op=op,
+                    **self.describe(left, "a"),
+                    **self.describe(right, "b"),
                 )
             lt, rt, result = shape
         else:
             for side in (left, right):
                 if side.expr is not None and side.expr.type not in NUMERIC:
                     raise self.error(
-                        side.start, f"'{op}' needs numbers, but {self.describe(side)} is not"
+                        side.start,
+                        N_("'%(op)s' needs numbers, but %(what)s (%(kind)s) is not"),
+                        op=op,
+                        **self.describe(side),
                     )
             lt, rt = lt or rt, rt or lt
             widen = TagType.FLOAT in (lt, rt) or op == "/"
@@ -312,7 +420,11 @@ class _Checker(Context):
         if inner.expr is None:
             return Node(None, start, inner.end)
         if inner.expr.type not in NUMERIC:
-            raise self.error(start, f"'-' needs a number, but {self.describe(inner)} is not")
+            raise self.error(
+                start,
+                N_("'-' needs a number, but %(what)s (%(kind)s) is not"),
+                **self.describe(inner),
+            )
         if isinstance(inner.expr, Const) and isinstance(inner.expr.value, int | float):
             # Fold -5 into the literal -5, so "- 5" and "-5" mean one thing everywhere.
             return Node(Const(-inner.expr.value, inner.expr.type), start, inner.end)
@@ -327,18 +439,26 @@ class _Checker(Context):
         nodes = [self.convert(arg) for arg in args]
         _, end = self.token_after(nodes[-1].end)
         if name in ("lower", "upper", "length"):
-            text = self.typed(nodes[0], TagType.CATEGORY, f"{name} needs text")
+            text = self.typed(
+                nodes[0],
+                TagType.CATEGORY,
+                N_("%(name)s needs text, but %(what)s (%(kind)s) is not"),
+                name=name,
+            )
             result = TagType.INT if name == "length" else TagType.CATEGORY
             return Node(Call(name, (text,), result), start, end)
         if name == "abs":
             arg = nodes[0].expr or Const(None, TagType.INT)
             if arg.type not in NUMERIC:
-                described = self.describe(nodes[0])
-                raise self.error(nodes[0].start, f"abs needs a number, but {described} is not")
+                raise self.error(
+                    nodes[0].start,
+                    N_("abs needs a number, but %(what)s (%(kind)s) is not"),
+                    **self.describe(nodes[0]),
+                )
             return Node(Call(name, (arg,), arg.type), start, end)
-        wanted = self.common_type(nodes, start, name + " mixes {a} with {b}")
+        wanted = self.common_type(nodes, start, _FUNCTION_MIX, name=name)
         if wanted is TagType.BOOL and name != "coalesce":
-            raise self.error(start, f"{name} needs ordered values, not true/false")
+            raise self.error(start, N_("%(name)s needs ordered values, not true/false"), name=name)
         typed_args = tuple(self.typed(n, wanted, "") for n in nodes)
         return Node(Call(name, typed_args, wanted), start, end)
 
@@ -346,11 +466,12 @@ class _Checker(Context):
         index = self.starts[start] + 2  # name, '(', then the unit
         unit = self.tokens[index]
         if unit.token_type.name != "STRING" or unit.text.lower() != "day":
-            raise self.error(unit.start, "date_diff counts days: date_diff('day', start, end)")
+            raise self.error(unit.start, N_("date_diff counts days: date_diff('day', start, end)"))
         self.cursor = unit.end + 1
         first = self.convert(node.expression)
         last = self.convert(node.this)
-        dates = tuple(self.typed(n, TagType.DATE, "date_diff needs dates") for n in (first, last))
+        wording = N_("date_diff needs dates, but %(what)s (%(kind)s) is not")
+        dates = tuple(self.typed(n, TagType.DATE, wording) for n in (first, last))
         _, end = self.token_after(last.end)
         return Node(Call("date_diff", dates, TagType.INT), start, end)
 

@@ -11,8 +11,11 @@ from sqlglot import exp
 
 from steward.rules.grammar import Source
 from steward.rules.types import NUMERIC, TYPE_WORDS, Const, Expr, TagType
+from steward.wording import N_
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_UNTYPED = N_("%(what)s (%(kind)s) is not of the type expected here")
+NULL_TYPE = N_("cannot tell the type of NULL here")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +43,15 @@ class Context:
         self.cursor = 0  # offset after the last leaf converted: leaves come in source order
         self.depth = 0
 
-    def error(self, position: int, message: str, suggestions: list[str] | None = None) -> Exception:
-        return self.source.error(position, message, suggestions)
+    def error(
+        self,
+        position: int,
+        template: str,
+        suggestions: list[str] | None = None,
+        /,
+        **params: object,
+    ) -> Exception:
+        return self.source.error(position, template, suggestions, **params)
 
     def leaf(self, node: exp.Expr, kinds: tuple[str, ...]) -> tuple[int, int]:
         """The span of a leaf: its own position, or the next token of one of ``kinds``."""
@@ -76,23 +86,26 @@ class Context:
             index += 1
         return self.tokens[index].start if index < len(self.tokens) else left.end
 
-    def describe(self, node: Node) -> str:
+    def describe(self, node: Node, name: str = "what") -> dict[str, str]:
+        """A message's values naming ``node``: its text (``name``) and the word of its type
+        (``kind``, or ``<name>_kind``), as in "arpu_3m (a number)"."""
         snippet = " ".join(self.source.text[node.start : node.end + 1].split())
         snippet = snippet if len(snippet) <= 40 else snippet[:37] + "..."
         kind = TYPE_WORDS[node.expr.type] if node.expr is not None else "NULL"
-        return f"{snippet} ({kind})"
+        return {name: snippet, "kind" if name == "what" else f"{name}_kind": kind}
 
     # ---- typing helpers --------------------------------------------------------------
 
-    def typed(self, node: Node, want: TagType, message: str) -> Expr:
-        """``node`` as a ``want`` value, a NULL taking that type; else ``message``."""
+    def typed(self, node: Node, want: TagType, template: str = "", **params: object) -> Expr:
+        """``node`` as a ``want`` value, a NULL taking that type; else refused with
+        ``template`` (its values ``params``, and ``what`` and ``kind`` naming ``node``)."""
         if node.expr is None:
             return Const(None, want)
         node = self.as_date(node) if want is TagType.DATE else node
         assert node.expr is not None
         if node.expr.type is want or (want is TagType.FLOAT and node.expr.type is TagType.INT):
             return node.expr
-        raise self.error(node.start, f"{message}, but {self.describe(node)} is not")
+        raise self.error(node.start, template or _UNTYPED, **params, **self.describe(node))
 
     def as_date(self, node: Node) -> Node:
         """A text literal read as a date where a date is expected (``d >= '2024-01-31'``)."""
@@ -108,13 +121,20 @@ class Context:
                 return date.fromisoformat(text)
         except ValueError:
             pass
-        raise self.error(position, f"'{text}' is not a date; write it as 'YYYY-MM-DD'")
+        raise self.error(
+            position, N_("'%(value)s' is not a date; write it as 'YYYY-MM-DD'"), value=text
+        )
 
-    def common_type(self, nodes: list[Node], position: int, template: str) -> TagType:
-        """The one type ``nodes`` share (numbers widen to float; text literals follow dates)."""
+    def common_type(
+        self, nodes: list[Node], position: int, wordings: tuple[str, str], **params: object
+    ) -> TagType:
+        """The one type ``nodes`` share (numbers widen to float; text literals follow dates).
+
+        Else refused with the first of ``wordings`` (values ``params``, ``a`` and ``b`` the
+        two that differ), or the second when text meets a number: it adds ``number``."""
         known = [n for n in nodes if n.expr is not None]
         if not known:
-            raise self.error(position, "cannot tell the type of NULL here")
+            raise self.error(position, NULL_TYPE)
         types = {n.expr.type for n in known if n.expr is not None}
         if types <= NUMERIC:
             return TagType.FLOAT if TagType.FLOAT in types else TagType.INT
@@ -125,15 +145,15 @@ class Context:
             return types.pop()
         first = known[0]
         other = next(n for n in known if family(n) != family(first))
-        message = template.format(a=self.describe(first), b=self.describe(other))
+        params |= self.describe(first, "a") | self.describe(other, "b")
         numbers = [
             n.expr.value
             for n in (first, other)
             if isinstance(n.expr, Const) and family(n) is TagType.FLOAT
         ]
         if TagType.CATEGORY in (family(first), family(other)) and numbers:
-            message += f"; write text in single quotes, as in '{numbers[0]}'"
-        raise self.error(position, message)
+            raise self.error(position, wordings[1], **params, number=numbers[0])
+        raise self.error(position, wordings[0], **params)
 
     def first_inside(self, node: exp.Expr) -> int:
         """The earliest position SQLGlot recorded within ``node``."""

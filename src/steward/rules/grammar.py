@@ -20,6 +20,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import Token
 
 from steward.rules.types import RuleError
+from steward.wording import N_
 
 MAX_LENGTH = 100_000
 MAX_PAREN_DEPTH = 24
@@ -46,35 +47,39 @@ _ALLOWED = frozenset(
     }
 )  # fmt: skip
 
-_STATEMENT = "subqueries and statements are not allowed; a rule is one condition over tags"
+_COMMENTS = N_("comments are not allowed in a rule")
+_FOREIGN = N_("'%(word)s' is not part of the rule language")
+_STATEMENT = N_("subqueries and statements are not allowed; a rule is one condition over tags")
 _REFUSED: dict[str, str] = {
-    "SEMICOLON": "a rule is one condition; ';' cannot end it or start another statement",
-    "DOT": "qualified names are not allowed: write the tag alone (brand, not t.brand)",
-    "PLACEHOLDER": "parameters are not allowed; write the value itself",
-    "PARAMETER": "parameters are not allowed; write the value itself",
-    "COLON": "parameters are not allowed; write the value itself",
-    "DCOLON": "casts are not allowed; write DATE 'YYYY-MM-DD' for a date",
-    "MOD": "the % operator is not supported",
-    "DIV": "integer division (//) is not supported; / divides exactly",
-    "DSTAR": "powers are not supported",
-    "CARET": "powers are not supported",
-    "DPIPE": "text concatenation (||) is not supported",
-    "INTERVAL": "intervals are not supported; add days with date + n or use date_diff('day', a, b)",
-    "DISTINCT": "IS DISTINCT FROM is not supported; combine = with IS NULL",
-    "COLLATE": "COLLATE is not supported; text compares by code point",
+    "SEMICOLON": N_("a rule is one condition; ';' cannot end it or start another statement"),
+    "DOT": N_("qualified names are not allowed: write the tag alone (brand, not t.brand)"),
+    "PLACEHOLDER": N_("parameters are not allowed; write the value itself"),
+    "PARAMETER": N_("parameters are not allowed; write the value itself"),
+    "COLON": N_("parameters are not allowed; write the value itself"),
+    "DCOLON": N_("casts are not allowed; write DATE 'YYYY-MM-DD' for a date"),
+    "MOD": N_("the % operator is not supported"),
+    "DIV": N_("integer division (//) is not supported; / divides exactly"),
+    "DSTAR": N_("powers are not supported"),
+    "CARET": N_("powers are not supported"),
+    "DPIPE": N_("text concatenation (||) is not supported"),
+    "INTERVAL": N_(
+        "intervals are not supported; add days with date + n or use date_diff('day', a, b)"
+    ),
+    "DISTINCT": N_("IS DISTINCT FROM is not supported; combine = with IS NULL"),
+    "COLLATE": N_("COLLATE is not supported; text compares by code point"),
     **dict.fromkeys(
         ["CASE", "WHEN", "THEN", "ELSE", "END"],
-        "CASE is not supported; combine conditions with AND, OR and NOT",
+        N_("CASE is not supported; combine conditions with AND, OR and NOT"),
     ),
-    **dict.fromkeys(["OVER", "WINDOW", "FILTER", "PARTITION_BY"], "windows are not allowed"),
+    **dict.fromkeys(["OVER", "WINDOW", "FILTER", "PARTITION_BY"], N_("windows are not allowed")),
     **dict.fromkeys(
         ["L_BRACKET", "R_BRACKET", "L_BRACE", "R_BRACE"],
-        "lists and structs are not supported; IN takes a list in parentheses",
+        N_("lists and structs are not supported; IN takes a list in parentheses"),
     ),
     **dict.fromkeys(
         ["BYTE_STRING", "NATIONAL_STRING", "HEREDOC_STRING", "RAW_STRING", "HEX_STRING",
          "BIT_STRING", "UNICODE_STRING"],
-        "only plain single-quoted text is allowed",
+        N_("only plain single-quoted text is allowed"),
     ),
     **dict.fromkeys(
         ["SELECT", "FROM", "WHERE", "WITH", "UNION", "EXCEPT", "INTERSECT", "INSERT",
@@ -110,8 +115,18 @@ class Source:
     text: str
     tokens: list[Token]
 
-    def error(self, position: int, message: str, suggestions: list[str] | None = None) -> RuleError:
-        return RuleError(message, text=self.text, position=position, suggestions=suggestions)
+    def error(
+        self,
+        position: int,
+        template: str,
+        suggestions: list[str] | None = None,
+        /,
+        **params: object,
+    ) -> RuleError:
+        """The refusal of the rule at ``position``: an English wording and its values."""
+        return RuleError(
+            template, text=self.text, position=position, suggestions=suggestions, **params
+        )
 
 
 @dataclass(frozen=True)
@@ -124,9 +139,11 @@ def parse(text: str, names: Collection[str]) -> Parsed:
     """Tokenize, gate and parse ``text``; ``names`` (the catalogue's) only improve hints."""
     source = Source(text, [])
     if len(text) > MAX_LENGTH:
-        raise source.error(MAX_LENGTH, f"a rule may be at most {MAX_LENGTH} characters long")
+        raise source.error(
+            MAX_LENGTH, N_("a rule may be at most %(limit)s characters long"), limit=MAX_LENGTH
+        )
     if "\x00" in text:
-        raise source.error(text.index("\x00"), "the NUL character is not allowed")
+        raise source.error(text.index("\x00"), N_("the NUL character is not allowed"))
     dialect = Dialect.get_or_raise("duckdb")
     try:
         tokens = dialect.tokenize(text)
@@ -134,14 +151,14 @@ def parse(text: str, names: Collection[str]) -> Parsed:
         raise _unterminated(source) from None
     source = Source(text, tokens)
     if not tokens:
-        raise source.error(0, "the rule is empty")
+        raise source.error(0, N_("the rule is empty"))
     _gate(source, names)
     try:
         tree = sqlglot.parse_one(text, read=dialect)
     except ParseError as exc:
         raise _reworded(source, exc) from None
     except RecursionError:
-        raise source.error(0, "the rule is nested too deeply") from None
+        raise source.error(0, N_("the rule is nested too deeply")) from None
     return Parsed(source, tree)
 
 
@@ -155,46 +172,52 @@ def _gate(source: Source, names: Collection[str]) -> None:
         kind = token.token_type.name
         nxt = tokens[index + 1].token_type.name if index + 1 < len(tokens) else ""
         if kind == "DOT" and nxt == "NUMBER":
-            raise source.error(token.start, "write a number with a leading digit, as in 0.5")
+            raise source.error(token.start, N_("write a number with a leading digit, as in 0.5"))
         if kind not in _ALLOWED:
             word = token.text.lower()
             if word in names:
                 raise source.error(
                     token.start,
-                    f"'{word}' is a SQL keyword; write the tag in double quotes: \"{word}\"",
+                    N_("'%(word)s' is a SQL keyword; write the tag in double quotes: \"%(word)s\""),
+                    word=word,
                 )
-            raise source.error(
-                token.start, _REFUSED.get(kind, f"'{token.text}' is not part of the rule language")
-            )
+            if kind in _REFUSED:
+                raise source.error(token.start, _REFUSED[kind])
+            raise source.error(token.start, _FOREIGN, word=token.text)
         if token.text.upper() not in _SPELLINGS.get(kind, {kind}) and kind not in _NAMES:
-            raise source.error(token.start, f"'{token.text}' is not part of the rule language")
+            raise source.error(token.start, _FOREIGN, word=token.text)
         quote = _SMART_QUOTES.search(token.text) if kind == "VAR" else None
         if quote is not None:
             raise source.error(
-                token.start + quote.start(), "use straight single quotes for text, as in 'gotone'"
+                token.start + quote.start(),
+                N_("use straight single quotes for text, as in 'gotone'"),
             )
         if kind in ("VAR", "CURRENT_DATE") and nxt == "L_PAREN":
             _check_call(source, index)
         if kind == "DATE" and nxt != "STRING":
             if "date" in names:
-                raise source.error(token.start, 'write the tag named date in quotes: "date"')
-            raise source.error(token.start, "DATE must be followed by a date: DATE '2024-05-31'")
+                raise source.error(token.start, N_('write the tag named date in quotes: "date"'))
+            raise source.error(
+                token.start, N_("DATE must be followed by a date: DATE '2024-05-31'")
+            )
         if kind == "STAR" and (index == 0 or tokens[index - 1].token_type.name not in _VALUE_END):
-            raise source.error(token.start, "'*' can only multiply two values")
+            raise source.error(token.start, N_("'*' can only multiply two values"))
         if kind == "IN" and nxt != "L_PAREN":
-            raise source.error(token.start, "IN takes a list in parentheses, as in IN ('a', 'b')")
+            raise source.error(
+                token.start, N_("IN takes a list in parentheses, as in IN ('a', 'b')")
+            )
         if kind == "L_PAREN":
             depth += 1
             opened.append(token.start)
             if depth > MAX_PAREN_DEPTH:
-                raise source.error(token.start, "the rule is nested too deeply")
+                raise source.error(token.start, N_("the rule is nested too deeply"))
         elif kind == "R_PAREN":
             if not opened:
-                raise source.error(token.start, "this ')' has no matching '('")
+                raise source.error(token.start, N_("this ')' has no matching '('"))
             depth -= 1
             opened.pop()
     if opened:
-        raise source.error(opened[-1], "this '(' is never closed")
+        raise source.error(opened[-1], N_("this '(' is never closed"))
 
 
 def _check_call(source: Source, index: int) -> None:
@@ -204,8 +227,10 @@ def _check_call(source: Source, index: int) -> None:
     if name not in FUNCTIONS:
         raise source.error(
             token.start,
-            f"unknown function '{token.text}'; allowed: {', '.join(sorted(FUNCTIONS))}",
+            N_("unknown function '%(name)s'; allowed: %(allowed)s"),
             difflib.get_close_matches(name, FUNCTIONS, n=3, cutoff=0.6),
+            name=token.text,
+            allowed=", ".join(sorted(FUNCTIONS)),
         )
     depth, count, empty = 0, 1, True
     for following in source.tokens[index + 2 :]:
@@ -218,11 +243,17 @@ def _check_call(source: Source, index: int) -> None:
     count = 0 if empty else count
     least, most = FUNCTIONS[name]
     if count < least or (most is not None and count > most):
-        wanted = str(least) if least == most else f"at least {least}"
-        plural = "" if least == 1 else "s"
-        raise source.error(
-            token.start, f"{name} takes {wanted} argument{plural}, but was given {count}"
-        )
+        wording = _ARGUMENTS[(least == most, least == 1)]
+        raise source.error(token.start, wording, name=name, least=least, count=count)
+
+
+# (exactly so many, one) -> the wording of a call given the wrong number of arguments
+_ARGUMENTS = {
+    (True, True): N_("%(name)s takes 1 argument, but was given %(count)s"),
+    (True, False): N_("%(name)s takes %(least)s arguments, but was given %(count)s"),
+    (False, True): N_("%(name)s takes at least 1 argument, but was given %(count)s"),
+    (False, False): N_("%(name)s takes at least %(least)s arguments, but was given %(count)s"),
+}
 
 
 def _refuse_comments(source: Source) -> None:
@@ -235,10 +266,10 @@ def _refuse_comments(source: Source) -> None:
         gap = source.text[previous_end:gap_end]
         found = [i for i in (gap.find("--"), gap.find("/*")) if i >= 0]
         if found:
-            raise source.error(previous_end + min(found), "comments are not allowed in a rule")
+            raise source.error(previous_end + min(found), _COMMENTS)
         if token is not None:
             previous_end = token.end + 1
-    raise source.error(0, "comments are not allowed in a rule")
+    raise source.error(0, _COMMENTS)
 
 
 def _unterminated(source: Source) -> RuleError:
@@ -250,15 +281,16 @@ def _unterminated(source: Source) -> RuleError:
             close = text.find(char, i + 1)
             while close != -1 and text[close + 1 : close + 2] == char:
                 close = text.find(char, close + 2)  # a doubled quote stands for itself
+            if close == -1 and char == "'":
+                return source.error(i, N_("this text is never closed; add a '"))
             if close == -1:
-                what = "text" if char == "'" else "quoted name"
-                return source.error(i, f"this {what} is never closed; add a {char}")
+                return source.error(i, N_('this quoted name is never closed; add a "'))
             i = close + 1
         elif text.startswith("/*", i):
-            return source.error(i, "comments are not allowed in a rule")
+            return source.error(i, _COMMENTS)
         else:
             i += 1
-    return source.error(0, "the rule cannot be read")
+    return source.error(0, N_("the rule cannot be read"))
 
 
 def _reworded(source: Source, exc: ParseError) -> RuleError:
@@ -270,26 +302,27 @@ def _reworded(source: Source, exc: ParseError) -> RuleError:
     line_start = sum(len(part) + 1 for part in source.text.split("\n")[: line - 1])
     position = max(0, line_start + col - len(highlight))
     missing = _MISSING.match(description)
+    params: dict[str, object] = {}
     if missing:
         part, node = missing.groups()
         if node == "Between":
-            message = "incomplete BETWEEN: write x BETWEEN low AND high"
+            message = N_("incomplete BETWEEN: write x BETWEEN low AND high")
         elif node == "Not":
-            message = "NOT needs a condition after it"
+            message = N_("NOT needs a condition after it")
         elif part == "this" and node in ("And", "Or"):
-            message = f"{node.upper()} needs a condition on each side"
+            message, params = N_("%(word)s needs a condition on each side"), {"word": node.upper()}
             word = [t.start for t in source.tokens if t.token_type.name == node.upper()]
             position = word[0] if word else position
         elif part == "this":
-            message = "a value is missing here"
+            message = N_("a value is missing here")
         else:
-            message = f"a value is missing after '{highlight}'"
+            message, params = N_("a value is missing after '%(word)s'"), {"word": highlight}
     elif description.startswith("No expression was parsed"):
-        message, position = "a condition is missing", 0
+        message, position = N_("a condition is missing"), 0
     elif description.startswith("Expecting )"):
-        message = "a ')' is missing here"
+        message = N_("a ')' is missing here")
     elif "Unexpected token" in description or "Invalid expression" in description:
-        message = f"unexpected '{highlight}'"
+        message, params = N_("unexpected '%(word)s'"), {"word": highlight}
     else:
-        message = description
-    return source.error(position, message)
+        message = description  # SQLGlot's own words: no wording of ours, left as they are
+    return source.error(position, message, **params)

@@ -7,10 +7,13 @@ read one closed set of shapes and cannot drift apart on what a construct means.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any, Literal, TypeAlias
+
+from steward.wording import N_, Refusal
 
 
 class TagType(StrEnum):
@@ -25,14 +28,16 @@ class TagType(StrEnum):
 
 NUMERIC = frozenset({TagType.INT, TagType.FLOAT})
 
-#: Words used in messages, so a planner reads "text", not "category".
+#: Words used in messages, so a planner reads "text", not "category" (translated where shown).
 TYPE_WORDS: dict[TagType, str] = {
-    TagType.BOOL: "true/false",
-    TagType.INT: "an integer",
-    TagType.FLOAT: "a number",
-    TagType.CATEGORY: "text",
-    TagType.DATE: "a date",
+    TagType.BOOL: N_("true/false"),
+    TagType.INT: N_("an integer"),
+    TagType.FLOAT: N_("a number"),
+    TagType.CATEGORY: N_("text"),
+    TagType.DATE: N_("a date"),
 }
+#: The values of a message that are one of ``TYPE_WORDS``: words, translated with it.
+TYPE_PARAMS = frozenset({"kind", "a_kind", "b_kind"})
 
 Value: TypeAlias = bool | int | float | str | date | None
 CompareOp: TypeAlias = Literal["=", "<>", "<", "<=", ">", ">="]
@@ -237,29 +242,43 @@ class Rule:
             object.__setattr__(self, name, value)
 
 
-class RuleError(ValueError):
+class RuleError(Refusal):
     """A rule that cannot be accepted, with where and why.
 
-    ``position`` is the 0-based character offset into the text; ``line`` and ``column`` are
-    1-based, for people. ``suggestions`` lists the nearest valid names when a name is unknown.
+    ``template`` is the English wording of why (a ``Refusal``: ``params`` its values, the
+    type words among them translated too, see ``worded``), ``message`` that sentence in
+    English. ``position`` is the 0-based character offset into the text; ``line`` and
+    ``column`` are 1-based, for people. ``suggestions`` lists the nearest valid names when a
+    name is unknown. ``str()`` is the English message after its line and column.
     """
 
     def __init__(
         self,
-        message: str,
+        template: str,
+        /,
         *,
         text: str,
         position: int,
         suggestions: list[str] | None = None,
+        **params: object,
     ) -> None:
-        self.message = message
+        super().__init__(template, field="rule", **params)
+        self.message = str(self.args[0])
         self.text = text
         self.position = max(0, min(position, len(text)))
         before = text[: self.position]
         self.line = before.count("\n") + 1
         self.column = self.position - (before.rfind("\n") + 1) + 1
         self.suggestions = list(suggestions or [])
-        super().__init__(f"line {self.line}, column {self.column}: {message}")
+        self.args = (f"line {self.line}, column {self.column}: {self.message}",)
+
+    def worded(self, gettext: Callable[[str], str]) -> str:
+        """The message in a reader's language (``gettext`` its catalogue's): the wording,
+        and the type words among its values, translated; the caret stays ``pointer()``'s."""
+        params = {k: gettext(v) if k in TYPE_PARAMS and isinstance(v, str) else v
+                  for k, v in self.params.items()}  # fmt: skip
+        wording = gettext(self.template)
+        return wording % params if params else wording
 
     def pointer(self) -> str:
         """The offending line of the rule with a caret under the position."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,8 +32,19 @@ from steward.segments.schemas import SegmentCreate
 from steward.segments.service import SegmentError
 from steward.tags import service as tags_service
 from steward.tags.schemas import TagCatalogue
+from steward.web import i18n
 from steward.web.deps import Catalogue, DbSession, LakeDep
-from steward.web.render import N_, Screen, language_of, page, render, screen, signed_in
+from steward.web.render import (
+    N_,
+    Refusal,
+    Screen,
+    language_of,
+    page,
+    refusal,
+    render,
+    screen,
+    signed_in,
+)
 
 READERS = (Role.PLANNER, Role.APPROVER, Role.ANALYST)  # the API's readers
 MAKERS = frozenset({Role.PLANNER, Role.ANALYST, Role.SYSTEM_ADMIN})  # the API's makers
@@ -46,6 +58,13 @@ KIND_NAMES = {"rule": N_("Rule"), "list": N_("List"), "combination": N_("Combina
 OPERATORS = ("=", "<>", "<", "<=", ">", ">=", "in", "between", "is null", "is not null")
 FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# The builder's fields a refusal names, and pydantic's errors of them in our words.
+FIELD_NAMES = {"name": N_("Name"), "description": N_("Description"), "rule": N_("Rule")}
+WORDINGS = {
+    "missing": N_("Required."),
+    "string_too_short": N_("Required."),
+    "string_too_long": N_("Too long: at most %(limit)s characters."),
+}
 
 
 # -- the builder's tree and the rule text ------------------------------------------------
@@ -143,9 +162,15 @@ def _literal(value: str, kind: TagType) -> str:
     return quoted
 
 
-def _rule_error(error: RuleError) -> dict[str, Any]:
+def _gettext(request: Request) -> Callable[[str], str]:
+    return i18n.translations(language_of(request)).gettext
+
+
+def _rule_error(request: Request, error: RuleError) -> dict[str, Any]:
+    """The parser's refusal for the page: its message in the reader's language; where it
+    is (line, column, the rule's line with a caret under it) as it is."""
     return {
-        "message": error.message,
+        "message": error.worded(_gettext(request)),
         "line": error.line,
         "column": error.column,
         "pointer": error.pointer(),
@@ -239,18 +264,47 @@ def save(
         segment = service.create(session, catalogue, segment_in=segment_in, by=user.username)
     except RuleError as refused:
         return _builder_page(
-            request, user, catalogue, **fields, error=_rule_error(refused), status_code=422
+            request,
+            user,
+            catalogue,
+            **fields,
+            error=_rule_error(request, refused),
+            status_code=422,
         )
     except (SegmentError, ValidationError) as refused:
         message = (
-            "; ".join(e["msg"] for e in refused.errors())
+            _invalid(request, refused)
             if isinstance(refused, ValidationError)
-            else str(refused)
+            else refusal(request, refused)
         )
         return _builder_page(
             request, user, catalogue, **fields, error={"message": message}, status_code=422
         )
     return RedirectResponse(f"/workbench/segments?saved={segment.id}", status_code=303)
+
+
+def _invalid(request: Request, error: ValidationError) -> str:
+    """SegmentCreate's errors in the page's language, each after the field it is about;
+    a wording of pydantic's we have none for stays as pydantic says it."""
+    gettext = _gettext(request)
+    texts = []
+    for found in error.errors():
+        ctx = found.get("ctx") or {}
+        own = ctx.get("error")
+        if isinstance(own, Refusal):
+            texts.append(refusal(request, own))
+            continue
+        wording = WORDINGS.get(found["type"])
+        limit = ctx.get("max_length", ctx.get("min_length", ""))
+        text = gettext(wording) % {"limit": limit} if wording else found["msg"]
+        name = str(found["loc"][0]) if found["loc"] else ""
+        label = FIELD_NAMES.get(name)
+        texts.append(
+            gettext(N_("%(field)s: %(message)s")) % {"field": gettext(label), "message": text}
+            if label
+            else text
+        )
+    return "; ".join(texts)
 
 
 # -- fragments the builder and the list ask for ------------------------------------------
@@ -288,9 +342,9 @@ def trial(
                 session, lake, catalogue, rule=rule, scope=district_rule(user.district)
             )
         except RuleError as refused:
-            context["error"] = _rule_error(refused)
+            context["error"] = _rule_error(request, refused)
         except SegmentError as refused:
-            context["error"] = {"message": str(refused)}
+            context["error"] = {"message": refusal(request, refused)}
     return render(request, "segments/trial.html", user, **context)
 
 
@@ -310,7 +364,7 @@ def tree(
     try:
         parsed = parse_rule(rule, tags_service.rule_types(catalogue))
     except RuleError as refused:
-        return JSONResponse({"error": _rule_error(refused)})
+        return JSONResponse({"error": _rule_error(request, refused)})
     built = tree_of(parsed.tree)
     if built is not None and built["kind"] == "cond":
         built = {"kind": "group", "op": "AND", "not": False, "items": [built]}
@@ -364,5 +418,5 @@ def upload(
                 dry_run=dry_run,
             )
         except SegmentError as refused:
-            context["problem"] = str(refused)
+            context["problem"] = refusal(request, refused)
     return render(request, "segments/upload.html", user, dry_run=dry_run, **context)

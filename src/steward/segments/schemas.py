@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from steward.segments.models import CombineOp, SegmentKind
+from steward.wording import N_, Refusal
 
 
 class SegmentCreate(BaseModel):
@@ -24,9 +25,11 @@ class SegmentCreate(BaseModel):
     @model_validator(mode="after")
     def _one_kind(self) -> SegmentCreate:
         if (self.rule is None) == (self.combine is None):
-            raise ValueError("give either a rule or a combination (combine + operands)")
+            raise Refusal(
+                N_("give either a rule or a combination (combine + operands)"), field="rule"
+            )
         if self.combine is not None and (not self.operands or len(self.operands) < 2):
-            raise ValueError("a combination needs at least two operand segments")
+            raise Refusal(N_("a combination needs at least two operand segments"), field="operands")
         return self
 
     @property

@@ -24,6 +24,7 @@ from steward.segments.models import CombineOp, Segment, SegmentKind
 from steward.segments.schemas import CountResult, ListImportReport, SegmentCreate
 from steward.tags import service as tags_service
 from steward.tags.schemas import TagCatalogue
+from steward.wording import N_, Refusal
 
 LIST_TABLE = "segment_list"
 MEMBER_TABLE = "segment_member"
@@ -36,8 +37,9 @@ SET_OPERATORS = {
 }
 
 
-class SegmentError(ValueError):
-    """A segment request that cannot be served; the message says why."""
+class SegmentError(Refusal):
+    """A segment request that cannot be served; the message says why (a ``Refusal``: its
+    wording apart from its values)."""
 
 
 def condition_sql(text: str, catalogue: TagCatalogue, dialect: str) -> str:
@@ -48,8 +50,12 @@ def condition_sql(text: str, catalogue: TagCatalogue, dialect: str) -> str:
 def _snapshot(session: Session, lake: Lake, as_of: date | None) -> tuple[date, str]:
     latest = tags_service.latest_snapshot(session, lake, as_of)
     if latest is None:
-        when = f" on or before {as_of}" if as_of else ""
-        raise SegmentError(f"no profile snapshot{when}: run steward tags refresh first")
+        if as_of is not None:
+            raise SegmentError(
+                N_("no profile snapshot on or before %(day)s: run steward tags refresh first"),
+                day=as_of,
+            )
+        raise SegmentError(N_("no profile snapshot: run steward tags refresh first"))
     day, relation = latest
     return day, lake.hot(relation, keep_text=("msisdn",))
 
@@ -156,7 +162,7 @@ def members_sql(
 ) -> str:
     """The msisdns of the segment's members (a list's unknown numbers included)."""
     if segment.id in _path:
-        raise SegmentError(f"segment {segment.name!r} contains itself")
+        raise SegmentError(N_("segment %(name)r contains itself"), name=segment.name)
     if segment.kind == SegmentKind.RULE and segment.rule is not None:
         condition = condition_sql(segment.rule, catalogue, lake.engine.dialect)
         return f"SELECT msisdn FROM {snapshot} WHERE {condition}"
@@ -171,7 +177,11 @@ def members_sql(
     for operand_id in segment.operands or []:
         operand = session.get(Segment, operand_id)
         if operand is None:
-            raise SegmentError(f"segment {segment.name!r} names missing segment {operand_id}")
+            raise SegmentError(
+                N_("segment %(name)r names missing segment %(id)s"),
+                name=segment.name,
+                id=operand_id,
+            )
         inner = members_sql(session, lake, catalogue, operand, snapshot, (*_path, segment.id))
         parts.append(f"({inner})")
     return f" {operator} ".join(parts)
@@ -186,7 +196,7 @@ def create(
         parse_rule(segment_in.rule, tags_service.rule_types(catalogue))
     for operand_id in segment_in.operands or []:
         if session.get(Segment, operand_id) is None:
-            raise SegmentError(f"no segment {operand_id} to combine")
+            raise SegmentError(N_("no segment %(id)s to combine"), field="operands", id=operand_id)
     segment = Segment(
         name=segment_in.name,
         description=segment_in.description,
@@ -203,7 +213,7 @@ def create(
 
 def _check_name_free(session: Session, name: str) -> None:
     if session.scalar(select(Segment.id).where(Segment.name == name)) is not None:
-        raise SegmentError(f"a segment named {name!r} exists already")
+        raise SegmentError(N_("a segment named %(name)r exists already"), field="name", name=name)
 
 
 def get(session: Session, segment_id: int) -> Segment | None:
