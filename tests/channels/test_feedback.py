@@ -324,3 +324,50 @@ def test_a_rejected_row_does_not_count_against_the_rows_after_it(
         (2, "the contact was reached already: too late to cancel")
     ]
     assert states_of(session, "k1")[-2:] == ["answered", "answered"]
+
+
+def test_a_partners_accepted_call_cancels_the_campaigns_pending_sms_once(
+    session: Session, lake: Lake, tmp_path: Path
+) -> None:
+    contact(session, "call", *SENT, channel="outbound")
+    sms = contact(session, "sms", State.RESERVED, channel="sms")
+    elsewhere = contact(session, "sms-c8", State.RESERVED, channel="sms", campaign_id=8)
+    neighbour = contact(session, "sms-n", State.RESERVED, channel="sms", msisdn="13800000002")
+    path = write_csv(tmp_path / "cc.csv", "call,answered,2026-11-02T09:05:00,accepted")
+
+    first = run(session, lake, path)
+    again = run(session, lake, path)
+
+    assert (first.appended, first.cancelled_elsewhere) == (1, 1)
+    assert "1 pending contact(s) of other channels cancelled" in first.message
+    assert (again.appended, again.cancelled_elsewhere) == (0, 0)
+    assert states_of(session, sms) == ["reserved", "cancelled"]
+    detail = session.scalars(
+        select(ContactEvent.detail).where(
+            ContactEvent.contact_key == sms, ContactEvent.state == State.CANCELLED.value
+        )
+    ).one()
+    assert detail == "cross-channel rule: outbound accepted"
+    assert states_of(session, elsewhere) == ["reserved"]  # another campaign
+    assert states_of(session, neighbour) == ["reserved"]  # another subscriber
+
+
+def test_an_answer_and_an_order_of_one_file_cancel_once_and_a_not_reached_call_keeps(
+    session: Session, lake: Lake, tmp_path: Path
+) -> None:
+    contact(session, "call", *SENT, channel="outbound")
+    contact(session, "call-2", *SENT, channel="outbound", msisdn="13800000002")
+    sms = contact(session, "sms", State.RESERVED, channel="sms")
+    kept = contact(session, "sms-2", State.RESERVED, channel="sms", msisdn="13800000002")
+    path = write_csv(
+        tmp_path / "cc.csv",
+        "call,answered,2026-11-02T09:05:00,accepted",
+        "call,ordered,2026-11-02T09:06:00,ORD-1",
+        "call-2,failed,2026-11-02T09:07:00,no answer",
+    )
+
+    report = run(session, lake, path)
+
+    assert (report.appended, report.cancelled_elsewhere) == (3, 1)
+    assert states_of(session, sms) == ["reserved", "cancelled"]
+    assert states_of(session, kept) == ["reserved"]  # not reached: the rule keeps

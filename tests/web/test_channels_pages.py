@@ -170,7 +170,7 @@ def test_another_agent_cannot_open_or_close_my_call_and_a_refusal_needs_a_reason
     admin = signed_in(front, "system_admin")
     assert admin.get(f"/desk/orders/{order_id}", headers=EN).status_code == 200
     agent = signed_in(front, "agent")
-    refused = agent.post(f"/desk/orders/{order_id}/result", data={"result": "rejected"})
+    refused = agent.post(f"/desk/orders/{order_id}/result", data={"result": "rejected"}, headers=EN)
     assert refused.status_code == 422
     assert "a refusal needs a reason" in refused.text
     assert agent.get("/desk/orders/999", headers=EN).status_code == 404

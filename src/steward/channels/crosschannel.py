@@ -40,6 +40,7 @@ from steward.contacts.models import Arm, ContactEvent, State
 from steward.contacts.service import CONTACT_FIELDS, SERVICE
 from steward.db import utcnow
 from steward.offers.models import Channel, Offer
+from steward.wording import N_, Refusal
 
 __all__ = [
     "OUTCOMES",
@@ -97,12 +98,8 @@ KEYS_PER_STATEMENT = 5_000  # trigger keys bound in one statement (SQLite's para
 HISTORY_LIMIT = 20
 
 
-class RulesError(ValueError):
+class RulesError(Refusal):
     """Rules that cannot be saved; ``field`` names the form field at fault."""
-
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -171,10 +168,12 @@ def save(
     nothing changed, and then nothing is audited).
     """
     if Role(by.role) not in EDITORS:
-        raise RulesError("only the system administrator may change the cross-channel rules")
+        raise RulesError(N_("only the system administrator may change the cross-channel rules"))
     reason = reason.strip()
     if not 1 <= len(reason) <= REASON_LENGTH:
-        raise RulesError(f"say why, in 1 to {REASON_LENGTH} characters", field="reason")
+        raise RulesError(
+            N_("say why, in 1 to %(limit)s characters"), field="reason", limit=REASON_LENGTH
+        )
     wanted = Rules(shown=_checked_shown(shown), actions=_checked_actions(actions))
     before = current(session)
     changes = {
@@ -200,11 +199,13 @@ def _checked_shown(pairs: Iterable[tuple[str, str]]) -> frozenset[tuple[Topic, C
     checked = set()
     for topic, channel in pairs:
         if topic not in set(Topic):
-            raise RulesError(f"no topic {topic!r}", field=f"show:{topic}:{channel}")
+            raise RulesError(N_("no topic %(topic)r"), field=f"show:{topic}:{channel}", topic=topic)
         if channel not in viewing:
             raise RulesError(
-                f"{channel!r} shows no history: one of {sorted(viewing)}",
+                N_("%(channel)r shows no history: one of %(viewing)s"),
                 field=f"show:{topic}:{channel}",
+                channel=channel,
+                viewing=sorted(viewing),
             )
         checked.add((Topic(topic), Channel(channel)))
     return frozenset(checked)
@@ -218,16 +219,24 @@ def _checked_actions(
     if unknown:
         channel, outcome = unknown[0]
         raise RulesError(
-            f"no rule for {outcome!r} on {channel!r}", field=f"rule:{channel}:{outcome}"
+            N_("no rule for %(outcome)r on %(channel)r"),
+            field=f"rule:{channel}:{outcome}",
+            outcome=outcome,
+            channel=channel,
         )
     checked = {}
     for channel, outcome in sorted(known):
         name = f"rule:{channel}:{outcome}"
         if (channel, outcome) not in actions:
-            raise RulesError(f"{name}: choose cancel or keep", field=name)
+            raise RulesError(N_("%(name)s: choose cancel or keep"), field=name, name=name)
         action = actions[(channel, outcome)]
         if action not in set(Action):
-            raise RulesError(f"{name}: {action!r} is neither cancel nor keep", field=name)
+            raise RulesError(
+                N_("%(name)s: %(action)r is neither cancel nor keep"),
+                field=name,
+                name=name,
+                action=action,
+            )
         checked[(Channel(channel), Outcome(outcome))] = Action(action)
     return checked
 
@@ -302,14 +311,20 @@ def apply_outcome(session: Session, *, contact_key: str, outcome: Outcome) -> in
 
 
 def apply_outcomes(session: Session, happened: Iterable[tuple[str, Outcome]]) -> int:
-    """``apply_outcome`` for many contacts at once: one statement per rule that cancels,
+    """``apply_outcome`` for many contacts at once, a contact possibly with several outcomes
+    (a feedback file's "accepted" then "ordered"): one statement per rule that cancels,
     whatever the number of subscribers. Safe to repeat."""
     by_rule: dict[tuple[Channel, Outcome], list[str]] = {}
-    wanted = {key: Outcome(outcome) for key, outcome in happened}
+    wanted: dict[str, set[Outcome]] = {}
+    for key, outcome in happened:
+        wanted.setdefault(key, set()).add(Outcome(outcome))
     rules = current(session)
     for key, channel in _channels_of(session, list(wanted)):
-        if channel in set(Channel) and rules.action(Channel(channel), wanted[key]) is Action.CANCEL:
-            by_rule.setdefault((Channel(channel), wanted[key]), []).append(key)
+        if channel not in set(Channel):
+            continue
+        for outcome in sorted(wanted[key]):
+            if rules.action(Channel(channel), outcome) is Action.CANCEL:
+                by_rule.setdefault((Channel(channel), outcome), []).append(key)
     cancelled = 0
     for (channel, outcome), keys in sorted(by_rule.items()):
         for start in range(0, len(keys), KEYS_PER_STATEMENT):

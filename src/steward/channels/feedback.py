@@ -6,6 +6,11 @@ every row is checked in set-based passes in the analytics engine, each bad row i
 line, field and reason and written to quarantine, and the good rows reach the contact ledger
 only if the share of bad ones stays within the limit — all or nothing. A row the ledger holds
 already is skipped, so importing a file twice appends nothing the second time.
+
+What the appended rows say the customer did (an answer, an order, a call not reached) then
+goes through the cross-channel rules (R-CHAN-5) in one set-based pass, as an outcome on the
+contact's own channel does: a partner's "accepted" call cancels the same campaign's pending
+SMS of the subscriber. A second import appends nothing, so it cancels nothing more.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from steward.channels import crosschannel
 from steward.contacts.models import ContactEvent, State
 from steward.contacts.service import CONTACT_FIELDS, SCHEMA, append
 from steward.db import utcnow
@@ -33,6 +39,7 @@ from steward.ingest.schemas import Field
 from steward.ingest.validate import Check, column, field_checks, literal
 from steward.lake.engine import AnalyticsEngine
 from steward.lake.service import Lake
+from steward.wording import N_, Refusal
 
 FEEDBACK_STATES = (State.DELIVERED, State.FAILED, State.ANSWERED, State.ORDERED, State.CANCELLED)
 ANSWERS = ("accepted", "rejected", "considering", "call_back", "unsubscribed")
@@ -45,6 +52,17 @@ ERRORS_SHOWN = 100
 # A partner's clock may run a little ahead of ours; beyond this a moment is in the future.
 CLOCK_SKEW = timedelta(minutes=5)
 KEYS_PER_QUERY = 10_000  # below every database's limit of bound parameters
+# What a row says happened, for the cross-channel rules: (state, detail) -> outcome; an
+# ``answered`` row's detail is the answer, any ``ordered`` or ``failed`` row counts.
+OUTCOMES: dict[tuple[str, str | None], crosschannel.Outcome] = {
+    (State.ANSWERED.value, "accepted"): crosschannel.Outcome.ACCEPTED,
+    (State.ANSWERED.value, "rejected"): crosschannel.Outcome.REJECTED,
+    (State.ANSWERED.value, "considering"): crosschannel.Outcome.CONSIDERING,
+    (State.ANSWERED.value, "call_back"): crosschannel.Outcome.CALL_BACK,
+    (State.ANSWERED.value, "unsubscribed"): crosschannel.Outcome.UNSUBSCRIBED,
+    (State.ORDERED.value, None): crosschannel.Outcome.ORDERED,
+    (State.FAILED.value, None): crosschannel.Outcome.NOT_REACHED,
+}
 
 FIELDS = (
     Field("contact_key", max_length=64),
@@ -82,6 +100,7 @@ class FeedbackReport:
     appended: int = 0
     already_present: int = 0
     bad: int = 0
+    cancelled_elsewhere: int = 0  # pending contacts of other channels the rules cancelled
     errors: list[dict[str, Any]] = field(default_factory=list)
     quarantine: str | None = None
     status: FeedbackStatus = FeedbackStatus.NOTHING_TO_DO
@@ -95,7 +114,7 @@ class FeedbackReport:
         return asdict(self) | {"status": self.status.value}
 
 
-class FeedbackFileError(ValueError):
+class FeedbackFileError(Refusal):
     """The import cannot start: no such file, an unknown kind of file, a bad argument."""
 
 
@@ -134,13 +153,20 @@ def import_feedback(
 
 def _check_arguments(path: Path, source: str, max_bad_share: float) -> None:
     if not path.is_file():
-        raise FeedbackFileError(f"{path}: no such file")
+        raise FeedbackFileError(N_("%(path)s: no such file"), field="path", path=path)
     if path.suffix.lower() not in SUFFIXES:
-        raise FeedbackFileError(f"{path.name}: expected one of {', '.join(SUFFIXES)}")
+        raise FeedbackFileError(
+            N_("%(name)s: expected one of %(suffixes)s"),
+            field="path",
+            name=path.name,
+            suffixes=", ".join(SUFFIXES),
+        )
     if not source.strip() or len(source) > SOURCE_LENGTH:
-        raise FeedbackFileError(f"source must be 1 to {SOURCE_LENGTH} characters")
+        raise FeedbackFileError(
+            N_("source must be 1 to %(limit)s characters"), field="source", limit=SOURCE_LENGTH
+        )
     if not 0.0 <= max_bad_share <= 1.0:
-        raise FeedbackFileError("max_bad_share must lie between 0 and 1")
+        raise FeedbackFileError(N_("max_bad_share must lie between 0 and 1"), field="max_bad_share")
 
 
 def _write_report(path: Path, report: FeedbackReport) -> None:
@@ -223,10 +249,16 @@ class _Import:
         report.appended = append(self.session, self._good_rows(source))
         if report.appended:
             report.status = FeedbackStatus.APPENDED
+            report.cancelled_elsewhere = crosschannel.apply_outcomes(self.session, self._outcomes())
         report.message = (
             f"appended {report.appended} row(s); {report.already_present} already in the "
             f"ledger; {report.bad} bad"
         )
+        if report.cancelled_elsewhere:
+            report.message += (
+                f"; {report.cancelled_elsewhere} pending contact(s) of other channels "
+                "cancelled by the cross-channel rules"
+            )
 
     def _quarantine(self) -> None:
         if self.report.bad == 0:
@@ -253,6 +285,12 @@ class _Import:
         for batch in table.to_batches():
             for row in batch.to_pylist():
                 yield row | {"source": source}
+
+    def _outcomes(self) -> list[tuple[str, crosschannel.Outcome]]:
+        """(contact key, outcome) of the appended rows that report an outcome."""
+        rows = self.engine.query(APPENDED_OUTCOMES).to_pylist()
+        found = [(str(r["contact_key"]), OUTCOMES.get((r["state"], r["detail"]))) for r in rows]
+        return [(key, outcome) for key, outcome in found if outcome is not None]
 
     def drop_tables(self) -> None:
         for table in TABLES.split():
@@ -539,6 +577,15 @@ GOOD_ROWS = f"""
     FROM fb_candidates c JOIN fb_first f USING (contact_key)
     WHERE c.line_no NOT IN (SELECT line_no FROM fb_problems)
     ORDER BY c."at", c.line_no
+"""
+
+# The appended rows that may carry an outcome; the detail of an order or a failure is a
+# reference or a reason, not an answer, so it is left out of the lookup.
+APPENDED_OUTCOMES = """
+    SELECT contact_key, state, CASE WHEN state = 'answered' THEN detail END AS detail
+    FROM fb_candidates
+    WHERE line_no NOT IN (SELECT line_no FROM fb_problems)
+      AND state IN ('answered', 'ordered', 'failed')
 """
 
 LEDGER_COLUMNS = ("id", "state", "at", "detail", *CONTACT_FIELDS)

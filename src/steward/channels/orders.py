@@ -20,6 +20,7 @@ from steward.channels.models import BillingOrder, OrderStatus, Outcome
 from steward.contacts.models import ContactEvent, State
 from steward.contacts.service import follow_up
 from steward.offers.service import get as get_offer
+from steward.wording import N_, Refusal
 
 __all__ = [
     "OrderCentre",
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 
-class OrderError(ValueError):
+class OrderError(Refusal):
     """A contact that cannot be ordered at all (unknown, or without an offer)."""
 
 
@@ -127,9 +128,9 @@ def order_for_contact(
         .limit(1)
     )
     if contact is None:
-        raise OrderError(f"no contact {contact_key!r} in the ledger")
+        raise OrderError(N_("no contact %(key)r in the ledger"), key=contact_key)
     if contact.offer_id is None:
-        raise OrderError(f"contact {contact_key!r} names no offer to order")
+        raise OrderError(N_("contact %(key)r names no offer to order"), key=contact_key)
     offer = get_offer(session, contact.offer_id)
     result = centre.place(
         session,

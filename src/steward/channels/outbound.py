@@ -27,6 +27,7 @@ from steward.contacts.models import ContactEvent, State
 from steward.contacts.service import CONTACT_FIELDS, append, follow_up, still_reserved
 from steward.db import utcnow
 from steward.offers.models import Channel
+from steward.wording import N_, Refusal
 
 SOURCE = "outbound"
 OVER_CAPACITY = "team capacity"
@@ -46,7 +47,7 @@ LEDGER_STATE = {
 }
 
 
-class OutboundError(ValueError):
+class OutboundError(Refusal):
     """A request about teams or work orders that cannot be honoured; the message says why."""
 
 
@@ -74,13 +75,17 @@ def create_team(session: Session, *, name: str, district: str, daily_capacity: i
     covers, at most ``daily_capacity`` a day."""
     name = name.strip()
     if not 1 <= len(name) <= 64:
-        raise OutboundError("a team needs a name of 1-64 characters")
+        raise OutboundError(N_("a team needs a name of 1-64 characters"), field="name")
     if not DISTRICT.match(district):
-        raise OutboundError(f"district {district!r}: 'province', a city or 'city/county'")
+        raise OutboundError(
+            N_("district %(district)r: 'province', a city or 'city/county'"),
+            field="district",
+            district=district,
+        )
     if daily_capacity < 0:
-        raise OutboundError("daily capacity cannot be negative")
+        raise OutboundError(N_("daily capacity cannot be negative"), field="daily_capacity")
     if session.scalar(select(OutboundTeam.id).where(OutboundTeam.name == name)) is not None:
-        raise OutboundError(f"a team named {name!r} exists already")
+        raise OutboundError(N_("a team named %(name)r exists already"), field="name", name=name)
     team = OutboundTeam(name=name, district=district, daily_capacity=daily_capacity)
     session.add(team)
     session.flush()
@@ -304,9 +309,9 @@ def assign(session: Session, *, team_id: int, agents: list[str], now: datetime) 
     how many were assigned. Every agent must be an active agent inside the team's district."""
     team = session.get(OutboundTeam, team_id)
     if team is None:
-        raise OutboundError(f"no team {team_id}")
+        raise OutboundError(N_("no team %(team_id)s"), field="team_id", team_id=team_id)
     if not agents:
-        raise OutboundError("name at least one agent to assign to")
+        raise OutboundError(N_("name at least one agent to assign to"), field="agents")
     _check_agents(session, team, agents)
     query = (
         select(WorkOrder)
@@ -328,15 +333,34 @@ def assign(session: Session, *, team_id: int, agents: list[str], now: datetime) 
 
 def _check_agents(session: Session, team: OutboundTeam, agents: list[str]) -> None:
     users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(agents)))}
-    problems = []
+    inactive: list[str] = []
+    outside: list[str] = []
     for name in dict.fromkeys(agents):
         user = users.get(name)
         if user is None or not user.active or user.role != Role.AGENT.value:
-            problems.append(f"{name!r} is no active agent")
+            inactive.append(repr(name))
         elif team.district not in ancestors(user.district):
-            problems.append(f"{name!r} works in {user.district}, outside {team.district}")
-    if problems:
-        raise OutboundError("; ".join(problems))
+            outside.append(f"{name!r} ({user.district})")
+    values = {"inactive": ", ".join(inactive), "outside": ", ".join(outside)}
+    if inactive and outside:
+        raise OutboundError(
+            N_(
+                "no active agent: %(inactive)s; outside the team's district %(district)s: "
+                "%(outside)s"
+            ),
+            field="agents",
+            district=team.district,
+            **values,
+        )
+    if inactive:
+        raise OutboundError(N_("no active agent: %(inactive)s"), field="agents", **values)
+    if outside:
+        raise OutboundError(
+            N_("outside the team's district %(district)s: %(outside)s"),
+            field="agents",
+            district=team.district,
+            **values,
+        )
 
 
 def next_for(session: Session, agent: str, now: datetime) -> WorkOrder | None:
@@ -345,7 +369,7 @@ def next_for(session: Session, agent: str, now: datetime) -> WorkOrder | None:
     each other's rows, so no order reaches two agents."""
     user = session.scalar(select(User).where(User.username == agent, User.active))
     if user is None or user.role != Role.AGENT.value:
-        raise OutboundError(f"{agent!r} is no active agent")
+        raise OutboundError(N_("%(agent)r is no active agent"), agent=agent)
     query = (
         select(WorkOrder)
         .join(OutboundTeam, OutboundTeam.id == WorkOrder.team_id)
@@ -400,7 +424,7 @@ def record_result(
     result = CallResult(result)
     order = session.get(WorkOrder, work_order_id, with_for_update=True)
     if order is None:
-        raise UnknownWorkOrderError(f"no work order {work_order_id}")
+        raise UnknownWorkOrderError(N_("no work order %(id)s"), id=work_order_id)
     _check_may_record(order, by)
     reason = _checked_reason(result, reason)
     _check_callback(result, callback_at, now)
@@ -420,32 +444,44 @@ def record_result(
 
 def _check_may_record(order: WorkOrder, by: User) -> None:
     if by.role != Role.SYSTEM_ADMIN.value and order.assigned_to != by.username:
-        raise NotYourOrderError(f"work order {order.id} is not assigned to {by.username}")
+        raise NotYourOrderError(
+            N_("work order %(id)s is not assigned to %(user)s"), id=order.id, user=by.username
+        )
     if order.status == WorkOrderStatus.CLOSED.value:
         raise OutboundError(
-            f"work order {order.id} is closed already with result {order.result}; "
-            "a result is recorded once"
+            N_(
+                "work order %(id)s is closed already with result %(result)s; "
+                "a result is recorded once"
+            ),
+            id=order.id,
+            result=order.result,
         )
 
 
 def _checked_reason(result: CallResult, reason: str | None) -> str | None:
     reason = (reason or "").strip() or None
     if result is CallResult.FAILED and reason is None:
-        raise OutboundError("a failed call needs a reason")
+        raise OutboundError(N_("a failed call needs a reason"), field="reason")
     if result is CallResult.REJECTED and reason is None:
-        raise OutboundError("a refusal needs a reason (what the customer said)")
+        raise OutboundError(N_("a refusal needs a reason (what the customer said)"), field="reason")
     if reason is not None and len(reason) > REASON_LENGTH:
-        raise OutboundError(f"a reason has at most {REASON_LENGTH} characters")
+        raise OutboundError(
+            N_("a reason has at most %(limit)s characters"), field="reason", limit=REASON_LENGTH
+        )
     return reason
 
 
 def _check_callback(result: CallResult, callback_at: datetime | None, now: datetime) -> None:
     if result is not CallResult.CALL_BACK:
         if callback_at is not None:
-            raise OutboundError("callback_at goes only with the result call_back")
+            raise OutboundError(
+                N_("callback_at goes only with the result call_back"), field="callback_at"
+            )
         return
     if callback_at is None or _utc(callback_at) <= now:
-        raise OutboundError("a call-back needs a callback_at in the future")
+        raise OutboundError(
+            N_("a call-back needs a callback_at in the future"), field="callback_at"
+        )
 
 
 def _call_back(session: Session, order: WorkOrder, callback_at: datetime) -> WorkOrder:

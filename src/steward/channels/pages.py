@@ -30,7 +30,7 @@ from steward.realtime.api import shared_listing
 from steward.realtime.decide import is_member
 from steward.tags.schemas import TagCatalogue
 from steward.web.deps import DbSession, OrderCentreDep
-from steward.web.render import N_, language_of, page, render, screen
+from steward.web.render import N_, Refusal, language_of, page, render, screen
 
 router = APIRouter(include_in_schema=False)
 
@@ -124,7 +124,7 @@ def take_next(request: Request, session: DbSession) -> Response:
     try:
         taken = outbound.next_for(session, user.username, utcnow())
     except outbound.OutboundError as exc:
-        return _desk(request, session, user, message=str(exc))
+        return _desk(request, session, user, message=exc)
     note = None if taken is not None else N_("Nothing is due for your teams now.")
     return _desk(request, session, user, message=note, opened=taken)
 
@@ -176,7 +176,7 @@ def record_result(
             orders=centre,
         )
     except (outbound.OutboundError, ValueError) as exc:
-        return _call_panel(request, session, user, order, error=str(exc), status=422)
+        return _call_panel(request, session, user, order, error=exc, status=422)
     return _outcome(request, session, user, closed)
 
 
@@ -185,7 +185,7 @@ def _desk(
     session: Session,
     user: User,
     *,
-    message: str | None = None,
+    message: str | Exception | None = None,
     opened: WorkOrder | None = None,
     built: dict[str, Any] | None = None,
 ) -> Response:
@@ -217,7 +217,7 @@ def _call_panel(
     user: User,
     order: WorkOrder,
     *,
-    error: str | None = None,
+    error: Exception | None = None,
     status: int = 200,
 ) -> Response:
     offer = session.get(Offer, order.offer_id) if order.offer_id is not None else None
@@ -244,14 +244,16 @@ def _call_panel(
 
 def _customer(
     request: Request, session: Session, user: User, order: WorkOrder, offer: Offer | None
-) -> tuple[list[tuple[str, Any]], Suitability | None, str | None]:
+) -> tuple[list[tuple[str, Any]], Suitability | None, str | Exception | None]:
     """The summary and the offer's suitability from the inbound decision's listing (the
     profile held in memory); a subscriber outside the caller's district is unknown."""
     try:
         listing = shared_listing(request, session, date.today())
         view = listing.subscriber(order.msisdn, user.district)
-    except (inbound.UnknownSubscriberError, inbound.DecideError, RunError) as exc:
-        return [], None, str(exc)
+    except inbound.UnknownSubscriberError:
+        return [], None, UNKNOWN
+    except (inbound.DecideError, RunError) as exc:
+        return [], None, exc
     summary = _summary(request.app.state.catalogue, view, _language_zh(request))
     if offer is None:
         return summary, None, None
@@ -296,7 +298,7 @@ def _local_moment(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError("a call-back needs a date and time") from exc
+        raise Refusal(N_("a call-back needs a date and time"), field="callback_at") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL)
 
 
@@ -370,7 +372,7 @@ def counter_order(
     except inbound.UnknownSubscriberError:
         return _fragment(request, "channels/_message.html", user, message=UNKNOWN, status=404)
     except (inbound.DecideError, RunError) as exc:
-        return _fragment(request, "channels/_message.html", user, message=str(exc), status=422)
+        return _fragment(request, "channels/_message.html", user, message=exc, status=422)
     return _fragment(
         request,
         "channels/_ordered.html",
@@ -408,7 +410,7 @@ def _decision(
     except inbound.UnknownSubscriberError:
         return {"message": UNKNOWN}
     except (inbound.DecideError, RunError) as exc:
-        return {"message": str(exc)}
+        return {"message": exc}
     summary = _summary(request.app.state.catalogue, view, _language_zh(request))
     return {"decision": decision, "summary": summary[:8]}
 
@@ -448,11 +450,20 @@ def build_work_list(
         with state.lake_lock, session.begin_nested():  # a refusal leaves nothing behind
             report = strategies.build_work_list(context, by=user, **ask)
     except (strategies.StrategyError, outbound.OutboundError, RunError) as exc:
-        built = {"error": str(exc), "form": form}
+        built = {"error": exc, "form": form}
         response = _desk(request, session, user, built=built)
         response.status_code = 422
         return response
     return _desk(request, session, user, built={"report": report, "form": form})
+
+
+# a number the form needs, not typed as one
+WHOLE_NUMBER = {
+    "team_id": N_("team: a whole number"),
+    "size": N_("size: a whole number"),
+    "days": N_("days: a whole number"),
+    "tenure": N_("tenure: a whole number"),
+}
 
 
 def _work_list_request(form: dict[str, str]) -> dict[str, Any]:
@@ -460,12 +471,14 @@ def _work_list_request(form: dict[str, str]) -> dict[str, Any]:
     try:
         chosen = strategies.Strategy(form["strategy"])
     except ValueError:
-        raise strategies.StrategyError("strategy: choose one of the five strategies") from None
+        raise strategies.StrategyError(
+            N_("strategy: choose one of the five strategies"), field="strategy"
+        ) from None
     numbers = {}
     for name in ("team_id", "size", "days", "tenure"):
         text = form[name].strip()
         if not text.isdigit():
-            raise strategies.StrategyError(f"{name}: a whole number")
+            raise strategies.StrategyError(WHOLE_NUMBER[name], field=name)
         numbers[name] = int(text)
     agents = [a.strip() for a in form["agents"].replace("，", ",").split(",") if a.strip()]
     return {
@@ -572,7 +585,7 @@ def _questionnaire(
     except inbound.UnknownSubscriberError:
         return {"message": UNKNOWN}
     except (inbound.DecideError, RunError) as exc:
-        return {"message": str(exc)}
+        return {"message": exc}
     candidates = [
         questionnaire.Candidate(o.offer_id, offer.offer_type, offer.category, offer.price, o)
         for o in decision.offers
@@ -800,7 +813,7 @@ def counter_history(
     except inbound.UnknownSubscriberError:
         return _fragment(request, "channels/_message.html", user, message=UNKNOWN, status=404)
     except (inbound.DecideError, RunError) as exc:
-        return _fragment(request, "channels/_message.html", user, message=str(exc), status=422)
+        return _fragment(request, "channels/_message.html", user, message=exc, status=422)
     chosen = _counter_channel(user, channel)
     return _history(request, user, crosschannel.shared_history(session, msisdn, chosen))
 

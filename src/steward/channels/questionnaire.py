@@ -14,16 +14,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from steward.wording import N_, Refusal
+
 MAX_FAMILY = 9
 MAX_BUDGET = 2000
 
 
-class QuestionnaireError(ValueError):
+class QuestionnaireError(Refusal):
     """An answer that cannot be read; ``field`` names the question."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 class Level(StrEnum):
@@ -124,14 +122,25 @@ def answered(form: Mapping[str, str]) -> bool:
 def _choice(form: Mapping[str, str], name: str, choices: Mapping[str, Level]) -> str:
     value = (form.get(name) or "").strip()
     if value not in choices:
-        raise QuestionnaireError(name, f"choose one of {', '.join(choices)}")
+        raise QuestionnaireError(
+            N_("%(question)s: choose one of %(choices)s"),
+            field=name,
+            question=name,
+            choices=", ".join(choices),
+        )
     return value
 
 
 def _number(form: Mapping[str, str], name: str, low: int, high: int) -> int:
     text = (form.get(name) or "").strip()
     if not text.isdigit() or not low <= int(text) <= high:
-        raise QuestionnaireError(name, f"a whole number from {low} to {high}")
+        raise QuestionnaireError(
+            N_("%(question)s: a whole number from %(low)s to %(high)s"),
+            field=name,
+            question=name,
+            low=low,
+            high=high,
+        )
     return int(text)
 
 

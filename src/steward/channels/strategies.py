@@ -59,6 +59,7 @@ from steward.policy.config import Policy
 from steward.rules import parse_rule, to_sql
 from steward.tags import service as tags
 from steward.tags.schemas import TagCatalogue
+from steward.wording import N_, Refusal
 
 MAX_SIZE = 500  # one work list; a larger one is built in several
 ANNUAL = 12  # months of commitment that make an offer an "annual" one
@@ -84,8 +85,8 @@ class Strategy(StrEnum):
 UNAVAILABLE = {Strategy.TRIAL_USERS: NO_TRIAL_DATA, Strategy.TRIAL_CALLBACK: NO_TRIAL_DATA}
 
 
-class StrategyError(ValueError):
-    """A work list that cannot be built as asked; the message names the field."""
+class StrategyError(Refusal):
+    """A work list that cannot be built as asked; the message names the field (``field``)."""
 
 
 @dataclass(frozen=True)
@@ -186,17 +187,21 @@ def strategy_of(session: Session, contact_keys: Iterable[str]) -> dict[str, Stra
 def _team(session: Session, team_id: int, by: User) -> OutboundTeam:
     team = session.get(OutboundTeam, team_id)
     if team is None or not within(team.district, by.district):
-        raise StrategyError(f"team: no team {team_id} in your district")
+        raise StrategyError(
+            N_("team: no team %(team_id)s in your district"), field="team_id", team_id=team_id
+        )
     return team
 
 
 def _check(size: int, options: Options) -> None:
     if not 1 <= size <= MAX_SIZE:
-        raise StrategyError(f"size: a work list holds 1 to {MAX_SIZE} calls")
+        raise StrategyError(
+            N_("size: a work list holds 1 to %(limit)s calls"), field="size", limit=MAX_SIZE
+        )
     if not 1 <= options.days <= 366:
-        raise StrategyError("days: 1 to 366")
+        raise StrategyError(N_("days: 1 to 366"), field="days")
     if not 1 <= options.tenure_months <= 240:
-        raise StrategyError("tenure: 1 to 240 months")
+        raise StrategyError(N_("tenure: 1 to 240 months"), field="tenure_months")
 
 
 def _policy_recheck(ctx: Context) -> Callable[[list[dict[str, Any]]], dict[str, str]]:
@@ -408,7 +413,9 @@ def _reserve(
 def _snapshot(ctx: Context) -> str:
     latest = tags.latest_snapshot(ctx.session, ctx.lake, ctx.day)
     if latest is None:
-        raise StrategyError(f"strategy: no profile snapshot on or before {ctx.day}")
+        raise StrategyError(
+            N_("strategy: no profile snapshot on or before %(day)s"), field="strategy", day=ctx.day
+        )
     return latest[1]
 
 

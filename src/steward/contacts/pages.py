@@ -117,7 +117,7 @@ def _why_not(
     user: User,
     msisdn: str,
     place: str,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[dict[str, Any]], Exception | None]:
     """The batch "why not" of today for each running or recent campaign that may reach the
     subscriber, as the API's ``campaigns/{id}/why-not`` answers it (``batch.explain``)."""
     today = date.today()
@@ -134,7 +134,7 @@ def _why_not(
                 day=today,
             )
         except campaign_runs.RunError as exc:
-            return [], str(exc)  # no snapshot: the same for every campaign
+            return [], exc  # no snapshot: the same for every campaign
         outcome = str(answer["outcome"])
         won_by = answer.get("won_by")
         winner = session.get(Campaign, won_by["campaign_id"]) if won_by else None

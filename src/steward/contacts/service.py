@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from steward.contacts.models import RELEASING, Arm, ContactEvent, State
 from steward.db import utcnow
+from steward.wording import N_, Refusal
 
 SCHEMA = pa.schema(
     [
@@ -58,7 +59,7 @@ BATCH_ROWS = 50_000
 SERVICE = "service"
 
 
-class LedgerError(ValueError):
+class LedgerError(Refusal):
     """A state change the ledger cannot accept; the message says which and why."""
 
 
@@ -79,9 +80,15 @@ def _checked(event: Mapping[str, Any], at: Any) -> dict[str, Any]:
     row = {"at": at, "arm": Arm.TARGET.value, "detail": None, "due_at": None} | dict(event)
     missing = [f for f in (*CONTACT_FIELDS, "state", "source") if f not in row]
     if missing:
-        raise LedgerError(f"contact {row.get('contact_key')!r}: missing {missing}")
+        raise LedgerError(
+            N_("contact %(key)r: missing %(missing)s"), key=row.get("contact_key"), missing=missing
+        )
     if row["state"] not in State.__members__.values():
-        raise LedgerError(f"contact {row['contact_key']!r}: unknown state {row['state']!r}")
+        raise LedgerError(
+            N_("contact %(key)r: unknown state %(state)r"),
+            key=row["contact_key"],
+            state=row["state"],
+        )
     return row
 
 
@@ -99,7 +106,7 @@ def follow_up(
         select(ContactEvent).where(ContactEvent.contact_key == contact_key).limit(1)
     ).first()
     if first is None:
-        raise LedgerError(f"no contact {contact_key!r} in the ledger")
+        raise LedgerError(N_("no contact %(key)r in the ledger"), key=contact_key)
     row = {f: getattr(first, f) for f in CONTACT_FIELDS}
     row |= {"state": state.value, "source": source, "detail": detail}
     append(session, [row])

@@ -56,6 +56,7 @@ from steward.realtime.service import member_numbers
 from steward.segments import service as segments
 from steward.tags import service as tags
 from steward.tags.schemas import TagCatalogue
+from steward.wording import N_, Refusal
 
 LOST = "arbitration.lost"
 OFFERABLE = (None, LOST)  # still competing, or beaten by a better offer: both can be shown
@@ -69,7 +70,7 @@ ANSWERS = ("accepted", "rejected")  # the customer's answers, as ``answered`` de
 KEY_LENGTH = 64  # contact_event.contact_key
 
 
-class DecideError(ValueError):
+class DecideError(Refusal):
     """A request the decision API cannot honour; the message says why."""
 
 
@@ -201,7 +202,9 @@ def build_listing(
     workers', with what events changed) when it is of the newest snapshot."""
     latest = tags.latest_snapshot(session, lake, day)
     if latest is None:
-        raise DecideError(f"no profile snapshot on or before {day}: run steward tags refresh")
+        raise DecideError(
+            N_("no profile snapshot on or before %(day)s: run steward tags refresh"), day=day
+        )
     snapshot_day, snapshot = latest
     if profile is None or profile.as_of != snapshot_day:
         table = lake.engine.query(f"SELECT * FROM {snapshot}")
@@ -423,7 +426,9 @@ def contact_key(day: date, campaign_id: int, msisdn: str, channel: Channel) -> s
     """The contact a channel's reports about one campaign, subscriber and day share."""
     key = f"{day:%Y%m%d}-c{campaign_id}-{msisdn}-{channel.value}"
     if len(key) > KEY_LENGTH:
-        raise DecideError(f"contact key {key!r} is longer than {KEY_LENGTH} characters")
+        raise DecideError(
+            N_("contact key %(key)r is longer than %(limit)s characters"), key=key, limit=KEY_LENGTH
+        )
     return key
 
 
@@ -489,11 +494,26 @@ def _reaching(
 ) -> Campaign:
     campaign = next((c for c in running(session, day) if c.id == campaign_id), None)
     if campaign is None:
-        raise DecideError(f"campaign {campaign_id} is not running on {day}")
+        raise DecideError(
+            N_("campaign %(campaign_id)s is not running on %(day)s"),
+            field="campaign_id",
+            campaign_id=campaign_id,
+            day=day,
+        )
     if channel.value not in campaign.channels:
-        raise DecideError(f"campaign {campaign_id} does not reach {channel.value}")
+        raise DecideError(
+            N_("campaign %(campaign_id)s does not reach %(channel)s"),
+            field="channel",
+            campaign_id=campaign_id,
+            channel=channel.value,
+        )
     if offer_id not in campaign.offer_ids:
-        raise DecideError(f"offer {offer_id} is not an offer of campaign {campaign_id}")
+        raise DecideError(
+            N_("offer %(offer_id)s is not an offer of campaign %(campaign_id)s"),
+            field="offer_id",
+            offer_id=offer_id,
+            campaign_id=campaign_id,
+        )
     return campaign
 
 
@@ -507,14 +527,24 @@ def _check(rows: list[dict[str, Any]], key: str, offer_id: int, outcome: Outcome
     states = {r["state"] for r in rows}
     if rows and rows[0]["offer_id"] != offer_id:
         raise FeedbackConflictError(
-            f"contact {key} shows offer {rows[0]['offer_id']}, not {offer_id}: "
-            "one offer per campaign, channel, subscriber and day"
+            N_(
+                "contact %(key)s shows offer %(shown)s, not %(offer_id)s: "
+                "one offer per campaign, channel, subscriber and day"
+            ),
+            field="offer_id",
+            key=key,
+            shown=rows[0]["offer_id"],
+            offer_id=offer_id,
         )
     closed = sorted(states & {s.value for s in CLOSED})
     if closed:
-        raise FeedbackConflictError(f"contact {key} is {closed[0]}: nothing may follow")
+        raise FeedbackConflictError(
+            N_("contact %(key)s is %(state)s: nothing may follow"), key=key, state=closed[0]
+        )
     if outcome is Outcome.REJECTED and State.ORDERED.value in states:
-        raise FeedbackConflictError(f"contact {key} has ordered already: too late to reject")
+        raise FeedbackConflictError(
+            N_("contact %(key)s has ordered already: too late to reject"), key=key
+        )
 
 
 def _show(
