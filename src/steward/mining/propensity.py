@@ -29,6 +29,7 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from steward.contacts import service as ledger
+from steward.contacts.models import State
 from steward.lake.service import Lake
 from steward.mining import churn, linear
 from steward.mining.metrics import report
@@ -269,7 +270,10 @@ def factors(
     """(campaign, offer) -> the learning factor from the answers since ``since``."""
     if scores is None:
         return {}
-    lake.engine.register("steward_answers", _settled(lake, ledger.read(session), 0))
+    # only the window's rows: a contact's rows share its day, so none is cut in two, and the
+    # listing rebuilt on every campaign move no longer reads the whole ledger
+    since_rows = ledger.history(session, windows=[([State(s) for s in REACHED], since)])
+    lake.engine.register("steward_answers", _settled(lake, since_rows, 0))
     rows = lake.engine.query(
         f"""
         SELECT a.campaign_id, a.offer_id, count(*) FILTER (WHERE a.ordered) AS orders,
