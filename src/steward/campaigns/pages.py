@@ -105,10 +105,7 @@ MAX_COMMENT = 2000  # as TransitionIn's
 
 @router.get("/approvals", response_class=HTMLResponse)
 def approvals(request: Request, session: DbSession) -> Response:
-    user, instead = page(request, session, APPROVALS)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, APPROVALS)
     return _inbox(request, session, user)
 
 
@@ -122,10 +119,7 @@ def decide(
 ) -> Response:
     """Approve or reject a submitted campaign with a comment, as ``POST
     /campaigns/{id}/transitions`` does; the service's refusal comes back as a message."""
-    user, instead = page(request, session, APPROVALS)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, APPROVALS)
     campaign = _visible(session, campaign_id, user)
     if campaign is None:
         return _missing(request, user, campaign_id)
@@ -148,10 +142,7 @@ def decide(
 def record(request: Request, session: DbSession, campaign_id: int) -> Response:
     """A campaign's fields, every transition (who, in what role, when, why) and every
     submitted version with what it changed."""
-    user, instead = page(request, session, RECORD)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, RECORD)
     campaign = _visible(session, campaign_id, user)
     if campaign is None:
         return _missing(request, user, campaign_id)
@@ -402,10 +393,7 @@ class Problems:
 
 @router.get("/workbench/campaigns", response_class=HTMLResponse)
 def campaign_list(request: Request, session: DbSession) -> Response:
-    user, instead = page(request, session, CAMPAIGNS)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, CAMPAIGNS)
     return _list(request, session, user)
 
 
@@ -437,10 +425,7 @@ def new_campaign(
     request: Request, session: DbSession, policy: PolicyDep, segment: int | None = None
 ) -> Response:
     """The wizard on a blank campaign (``segment``: a segment picked already)."""
-    user, instead = page(request, session, WIZARD)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, WIZARD)
     data = blank_campaign(date.today())
     if segment is not None:
         data["segment_ids"] = [segment]
@@ -449,10 +434,7 @@ def new_campaign(
 
 @router.post("/workbench/campaigns/new", response_class=HTMLResponse)
 async def create_campaign(request: Request, session: DbSession, policy: PolicyDep) -> Response:
-    user, instead = _maker(request, session)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, WIZARD)
     form = await request.form()
     return _save(request, session, user, policy, form, campaign=None)
 
@@ -462,10 +444,7 @@ def edit_campaign(
     request: Request, session: DbSession, policy: PolicyDep, campaign_id: int, saved: str = ""
 ) -> Response:
     """The wizard on a campaign: a draft to modify, anything else to read."""
-    user, instead = page(request, session, WIZARD)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, WIZARD)
     campaign = _visible(session, campaign_id, user)
     if campaign is None:
         return _missing(request, user, campaign_id)
@@ -480,10 +459,7 @@ def edit_campaign(
 async def update_campaign(
     request: Request, session: DbSession, policy: PolicyDep, campaign_id: int
 ) -> Response:
-    user, instead = _maker(request, session)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, WIZARD)
     campaign = _visible(session, campaign_id, user)
     if campaign is None:
         return _missing(request, user, campaign_id)
@@ -497,10 +473,7 @@ def copy_campaign(
 ) -> Response:
     """A new draft with everything of the campaign but its name (``service.copy``); the
     wizard then opens on the copy to modify it."""
-    user, instead = _maker(request, session)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, WIZARD)
     campaign = _visible(session, campaign_id, user)
     if campaign is None:
         return _missing(request, user, campaign_id)
@@ -526,10 +499,7 @@ def move_campaign(
 ) -> Response:
     """Submit a draft, start an approved (or paused) campaign, pause a running one — as
     ``POST /campaigns/{id}/transitions`` does, the service's refusal shown as a message."""
-    user, instead = _maker(request, session)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, WIZARD)
     campaign = _visible(session, campaign_id, user)
     if campaign is None:
         return _missing(request, user, campaign_id)
@@ -567,14 +537,6 @@ def segment_count(
 
 
 MAX_NAME = 128  # as CampaignCreate's
-
-
-def _maker(request: Request, session: Session) -> tuple[User | None, Response | None]:
-    """The user of a wizard's POST, or the response instead (403 for another role)."""
-    user, instead = page(request, session, WIZARD)
-    if instead is not None and user is not None:
-        instead.status_code = 403
-    return user, instead
 
 
 def blank_campaign(today: date) -> dict[str, Any]:

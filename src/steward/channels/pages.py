@@ -107,9 +107,7 @@ class Suitability:
 
 @router.get("/desk", response_class=HTMLResponse)
 def desk(request: Request, session: DbSession) -> Response:
-    user, instead = page(request, session, DESK)
-    if instead is not None:
-        return instead
+    user = page(request, session, DESK)
     assert user is not None  # page() answers for a visitor
     return _desk(request, session, user)
 
@@ -117,9 +115,7 @@ def desk(request: Request, session: DbSession) -> Response:
 @router.post("/desk/next", response_class=HTMLResponse)
 def take_next(request: Request, session: DbSession) -> Response:
     """Take the next due order of the agent's teams onto the list (as ``/work-orders/next``)."""
-    user, instead = page(request, session, DESK)
-    if instead is not None:
-        return instead
+    user = page(request, session, DESK)
     assert user is not None  # page() answers for a visitor
     try:
         taken = outbound.next_for(session, user.username, utcnow())
@@ -133,9 +129,7 @@ def take_next(request: Request, session: DbSession) -> Response:
 def open_order(request: Request, session: DbSession, work_order_id: int) -> Response:
     """The call's panel: the customer summary, suitability, the script, the product notes
     and the result buttons."""
-    user, instead = page(request, session, DESK)
-    if instead is not None:
-        return instead
+    user = page(request, session, DESK)
     assert user is not None  # page() answers for a visitor
     order, refusal = _order_of(session, work_order_id, user)
     if order is None:
@@ -155,9 +149,7 @@ def record_result(
 ) -> Response:
     """Close the call with its result (``outbound.record_result``); "accepted" orders the
     offer in the same click. A repeated "accepted" (a double click) shows the first result."""
-    user, instead = page(request, session, DESK)
-    if instead is not None:
-        return instead
+    user = page(request, session, DESK)
     assert user is not None  # page() answers for a visitor
     order, refusal = _order_of(session, work_order_id, user)
     if order is None:
@@ -312,9 +304,7 @@ def _offer_names(session: Session) -> dict[int, Offer]:
 @router.get("/counter", response_class=HTMLResponse)
 def counter(request: Request, session: DbSession, msisdn: str = "", channel: str = "") -> Response:
     """Type a number: the offers that suit now on this channel (the inbound decision)."""
-    user, instead = page(request, session, COUNTER)
-    if instead is not None:
-        return instead
+    user = page(request, session, COUNTER)
     assert user is not None  # page() answers for a visitor
     chosen = _counter_channel(user, channel)
     context: dict[str, Any] = {"msisdn": msisdn.strip(), "channel": chosen}
@@ -345,9 +335,7 @@ def counter_order(
 ) -> Response:
     """The customer says yes: feedback "accepted", which orders the offer; repeating it (a
     double click) orders nothing new and shows the same order."""
-    user, instead = page(request, session, COUNTER)
-    if instead is not None:
-        return instead
+    user = page(request, session, COUNTER)
     assert user is not None  # page() answers for a visitor
     if Role(user.role) not in REPORTERS:
         message = N_("Your role may look at offers but not order them.")
@@ -431,9 +419,7 @@ def build_work_list(
 ) -> Response:
     """A supervisor builds a team's work list with a strategy (``strategies``); the orders
     are queued for the team, or put on the named agents' lists in turn."""
-    user, instead = page(request, session, DESK)
-    if instead is not None:
-        return instead
+    user = page(request, session, DESK)
     assert user is not None  # page() answers for a visitor
     if Role(user.role) not in BUILDERS:
         refused = _desk(request, session, user, message=N_("Your role may not build work lists."))
@@ -544,9 +530,7 @@ QUESTION_CHOICES = {
 def counter_questionnaire(request: Request, session: DbSession, msisdn: str = "") -> Response:
     """The questionnaire mode: the needs, a needs table, and the offers that suit now on the
     counter's channel (the inbound decision's, as the normal mode) ranked by how they fit."""
-    user, instead = page(request, session, COUNTER)
-    if instead is not None:
-        return instead
+    user = page(request, session, COUNTER)
     assert user is not None  # page() answers for a visitor
     form = {q: request.query_params.get(q, "") for q in questionnaire.QUESTIONS}
     context: dict[str, Any] = {"msisdn": msisdn.strip(), "form": form}
@@ -689,9 +673,7 @@ Posted = Annotated[list[tuple[str, str]], Depends(_posted)]
 
 @router.get("/workbench/channel-rules", response_class=HTMLResponse)
 def channel_rules(request: Request, session: DbSession) -> Response:
-    user, instead = page(request, session, RULES)
-    if instead is not None:
-        return instead
+    user = page(request, session, RULES)
     assert user is not None  # page() answers for a visitor
     rules = crosschannel.current(session)
     shown = {(t.value, c.value) for t, c in rules.shown}
@@ -706,9 +688,7 @@ def channel_rules(request: Request, session: DbSession) -> Response:
 @router.post("/workbench/channel-rules", response_class=HTMLResponse)
 def save_channel_rules(request: Request, session: DbSession, posted: Posted) -> Response:
     """Save both tables at once (``crosschannel.save``): all or nothing, audited."""
-    user, instead = page(request, session, RULES)
-    if instead is not None:
-        return instead
+    user = page(request, session, RULES)
     assert user is not None  # page() answers for a visitor
     shown: set[tuple[str, str]] = set()
     actions: dict[tuple[str, str], str] = {}
@@ -785,9 +765,7 @@ def _rules_page(
 @router.get("/desk/orders/{work_order_id}/history", response_class=HTMLResponse)
 def desk_history(request: Request, session: DbSession, work_order_id: int) -> Response:
     """The call's customer on the other channels, as the visibility rules let the desk see."""
-    user, instead = page(request, session, DESK)
-    if instead is not None:
-        return instead
+    user = page(request, session, DESK)
     assert user is not None  # page() answers for a visitor
     order, refusal = _order_of(session, work_order_id, user)
     if order is None:
@@ -802,9 +780,7 @@ def counter_history(
 ) -> Response:
     """The customer at the counter on the other channels; a number outside the user's
     district is as unknown as on the counter itself."""
-    user, instead = page(request, session, COUNTER)
-    if instead is not None:
-        return instead
+    user = page(request, session, COUNTER)
     assert user is not None  # page() answers for a visitor
     if not MSISDN.match(msisdn):
         return _fragment(request, "channels/_message.html", user, message=BAD_NUMBER, status=422)

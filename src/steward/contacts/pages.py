@@ -63,9 +63,7 @@ def customer(
     policy: PolicyDep,
     msisdn: str = "",
 ) -> Response:
-    user, instead = page(request, session, CUSTOMER)
-    if instead is not None or user is None:
-        return instead or Response(status_code=303)
+    user = page(request, session, CUSTOMER)
     context: dict[str, Any] = {"msisdn": msisdn, "error": None, "found": None}
     if msisdn and not NUMBER.fullmatch(msisdn.strip()):
         context["error"] = "bad"

@@ -28,7 +28,7 @@ from steward.channels.orders import accepted_orders
 from steward.evaluation import reports, service
 from steward.lake.service import Lake
 from steward.web.deps import DbSession, LakeDep
-from steward.web.render import N_, Screen, page, render, screen
+from steward.web.render import N_, Screen, forbidden, page, render, screen
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,10 +58,7 @@ BREAKDOWNS = (
 @router.get("/monitor", response_class=HTMLResponse)
 def monitor(request: Request, session: DbSession, lake: LakeDep) -> Response:
     """Every campaign of the user's district with its funnel in one line."""
-    user, instead = page(request, session, MONITOR)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, MONITOR)
     shown = campaigns.visible(session, user)
     funnels = service.funnels(session, lake, [c.id for c in shown]) if shown else []
     return render(
@@ -85,10 +82,7 @@ def campaign_monitor(
 ) -> Response:
     """One campaign: funnel, exclusions by rule, daily report charts, control vs target,
     and its manual evaluation reports."""
-    user, instead = page(request, session, CAMPAIGN_MONITOR)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, CAMPAIGN_MONITOR)
     campaign = _visible(session, campaign_id, user)
     if campaign is None:
         return _missing(request, user, campaign_id)
@@ -107,14 +101,9 @@ def upload_report(
 ) -> Response:
     """Upload a manual evaluation report as the API does; back to the monitor with it
     listed, or the monitor again with the message and the form as it was filled."""
-    user, instead = page(request, session, CAMPAIGN_MONITOR)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, CAMPAIGN_MONITOR)
     if Role(user.role) not in reports.UPLOADERS:
-        response = render(request, "forbidden.html", user)
-        response.status_code = 403
-        return response
+        return forbidden(request, user)
     # One byte past the limit is enough to refuse the file without reading all of it.
     body = file.file.read(reports.MAX_BYTES + 1) if file is not None else b""
     filename = file.filename if file is not None and file.filename else ""
@@ -149,10 +138,7 @@ def download_report(
     request: Request, session: DbSession, campaign_id: int, report_id: int
 ) -> Response:
     """A report's file as uploaded, audited as the API's download is."""
-    user, instead = page(request, session, CAMPAIGN_MONITOR)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, CAMPAIGN_MONITOR)
     try:
         report = reports.download(session, campaign_id=campaign_id, report_id=report_id, by=user)
     except reports.ReportNotFoundError:

@@ -44,9 +44,7 @@ REASON_NAMES = {
 
 @router.get("/events", response_class=HTMLResponse)
 def event_library(request: Request, session: DbSession) -> Response:
-    user, instead = page(request, session, LIBRARY)
-    if instead is not None:
-        return instead
+    user = page(request, session, LIBRARY)
     triggered = [c for c in session.scalars(select(Campaign).order_by(Campaign.id)) if c.trigger]
     return render(
         request,
@@ -59,9 +57,7 @@ def event_library(request: Request, session: DbSession) -> Response:
 
 @router.get("/watch", response_class=HTMLResponse)
 def watch_list(request: Request, session: DbSession, status: str = "") -> Response:
-    user, instead = page(request, session, WATCH)
-    if instead is not None or user is None:
-        return instead or Response(status_code=303)
+    user = page(request, session, WATCH)
     wanted = watch.Review(status) if status in set(watch.Review) else None
     entries = watch.entries(session, scope=user.district, status=wanted)
     return render(
@@ -86,9 +82,7 @@ def review(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     """Review one entry; the answer is its row again (htmx swaps it in), with the refusal."""
-    user, instead = page(request, session, WATCH)
-    if instead is not None or user is None:
-        return instead or Response(status_code=303)
+    user = page(request, session, WATCH)
     error: Exception | None = None
     try:
         wanted = _review(to)

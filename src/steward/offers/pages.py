@@ -81,9 +81,7 @@ def catalogue(
     kind: Annotated[str, Query(alias="type")] = "",
     active: str = "active",
 ) -> Response:
-    user, instead = page(request, session, OFFERS)
-    if instead is not None:
-        return instead
+    user = page(request, session, OFFERS)
     language = language_of(request)
     offer_type = kind if kind in {t.value for t in OfferType} else ""
     shown_active = active if active in ACTIVE_CHOICES else "active"
@@ -105,9 +103,7 @@ def catalogue(
 
 @router.get("/{offer_id}", response_class=HTMLResponse)
 def detail(request: Request, session: DbSession, offer_id: int) -> Response:
-    user, instead = page(request, session, OFFER)
-    if instead is not None:
-        return instead
+    user = page(request, session, OFFER)
     offer = service.get(session, offer_id)
     if offer is None:
         response = render(request, "offers/missing.html", user, offer_id=offer_id)

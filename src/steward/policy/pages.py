@@ -24,7 +24,7 @@ from steward.policy import service as lists
 from steward.policy.models import ChannelOptOut
 from steward.tags import service as tags
 from steward.web.deps import Catalogue, DbSession, LakeDep, PolicyDep
-from steward.web.render import N_, Refusal, page, render, screen
+from steward.web.render import N_, Refusal, forbidden, page, render, screen
 
 router = APIRouter(include_in_schema=False)
 DND = screen(
@@ -49,9 +49,7 @@ SHOWN_LINES = 50  # bad lines the report lists
 def categories(
     request: Request, session: DbSession, lake: LakeDep, catalogue: Catalogue, policy: PolicyDep
 ) -> Response:
-    user, instead = page(request, session, DND)
-    if instead is not None or user is None:
-        return instead or Response(status_code=303)
+    user = page(request, session, DND)
     latest = tags.latest_snapshot(session, lake)
     counts: dict[str, int] = {}
     if latest is not None:
@@ -87,11 +85,9 @@ def upload(
 ) -> Response:
     """Check an opt-out list (and with ``save``, add its good numbers); the report is the
     answer, a fragment htmx puts under the form."""
-    user, instead = page(request, session, DND)
-    if instead is not None or user is None:
-        return instead or Response(status_code=303)
+    user = page(request, session, DND)
     if Role(user.role) not in UPLOADERS:
-        return render(request, "forbidden.html", user)
+        return forbidden(request, user)
     data = numbers.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         too_big = Refusal(N_("file over %(limit)s MB"), field="numbers", limit=MAX_UPLOAD_MB)

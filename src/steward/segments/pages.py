@@ -36,8 +36,10 @@ from steward.web import i18n
 from steward.web.deps import Catalogue, DbSession, LakeDep
 from steward.web.render import (
     N_,
+    PageRefused,
     Refusal,
     Screen,
+    forbidden,
     language_of,
     page,
     refusal,
@@ -183,10 +185,7 @@ def _rule_error(request: Request, error: RuleError) -> dict[str, Any]:
 
 @router.get("", response_class=HTMLResponse)
 def segment_list(request: Request, session: DbSession, saved: int | None = None) -> Response:
-    user, instead = page(request, session, SEGMENTS)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, SEGMENTS)
     return render(
         request,
         "segments/list.html",
@@ -200,10 +199,7 @@ def segment_list(request: Request, session: DbSession, saved: int | None = None)
 
 @router.get("/new", response_class=HTMLResponse)
 def builder(request: Request, session: DbSession, catalogue: Catalogue, rule: str = "") -> Response:
-    user, instead = page(request, session, BUILDER)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = page(request, session, BUILDER)
     return _builder_page(request, user, catalogue, rule=rule)
 
 
@@ -255,9 +251,7 @@ def save(
     if user is None:
         return RedirectResponse("/", status_code=303)
     if Role(user.role) not in MAKERS:
-        response = render(request, "forbidden.html", user)
-        response.status_code = 403
-        return response
+        return forbidden(request, user)
     fields = {"rule": rule, "name": name, "description": description}
     try:
         segment_in = SegmentCreate(name=name.strip(), description=description, rule=rule)
@@ -310,16 +304,14 @@ def _invalid(request: Request, error: ValidationError) -> str:
 # -- fragments the builder and the list ask for ------------------------------------------
 
 
-def _fragment_user(
-    request: Request, session: Session, roles: frozenset[Role]
-) -> tuple[User | None, Response | None]:
-    """The user of a fragment request, or a short refusal (no page around it)."""
+def _fragment_user(request: Request, session: Session, roles: frozenset[Role]) -> User:
+    """The user of a fragment request; a short refusal instead (no page around it)."""
     user = signed_in(request, session)
     if user is None:
-        return None, Response("", status_code=401)
+        raise PageRefused(Response("", status_code=401))
     if Role(user.role) not in roles:
-        return user, render(request, "segments/refused.html", user)
-    return user, None
+        raise PageRefused(render(request, "segments/refused.html", user))
+    return user
 
 
 @router.post("/trial", response_class=HTMLResponse)
@@ -331,10 +323,7 @@ def trial(
     rule: Annotated[str, Form()] = "",
 ) -> Response:
     """The trial count of the rule being built, within the user's district (a fragment)."""
-    user, instead = _fragment_user(request, session, SEGMENTS.roles)
-    if instead is not None:
-        return instead
-    assert user is not None
+    user = _fragment_user(request, session, SEGMENTS.roles)
     context: dict[str, Any] = {"rule": rule}
     if rule.strip():
         try:
@@ -356,9 +345,7 @@ def tree(
     rule: Annotated[str, Form()] = "",
 ) -> Response:
     """The builder's tree of a typed rule, parsed by the rule language (JSON)."""
-    _user, instead = _fragment_user(request, session, SEGMENTS.roles)
-    if instead is not None:
-        return instead
+    _fragment_user(request, session, SEGMENTS.roles)
     if not rule.strip():
         return JSONResponse({"tree": {"kind": "group", "op": "AND", "not": False, "items": []}})
     try:
@@ -379,9 +366,7 @@ def text(
     tree_in: Annotated[dict[str, Any], Body()],
 ) -> Response:
     """The rule text of the builder's tree (JSON), written by the same rules for every tag."""
-    _user, instead = _fragment_user(request, session, SEGMENTS.roles)
-    if instead is not None:
-        return instead
+    _fragment_user(request, session, SEGMENTS.roles)
     return JSONResponse({"rule": rule_text(tree_in, tags_service.rule_types(catalogue))})
 
 
@@ -397,9 +382,7 @@ def upload(
 ) -> Response:
     """Save an uploaded list of numbers as a segment (as the API's import); the report of
     bad lines and unknown numbers comes back as a fragment."""
-    user, instead = _fragment_user(request, session, MAKERS)
-    if instead is not None:
-        return instead
+    user = _fragment_user(request, session, MAKERS)
     context: dict[str, Any] = {}
     if not name.strip():
         context["error"] = N_("Give the list a name.")

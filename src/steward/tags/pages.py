@@ -44,9 +44,7 @@ def search(catalogue: TagCatalogue, query: str) -> list[TagDefinition]:
 
 @router.get("", response_class=HTMLResponse)
 def library(request: Request, session: DbSession, catalogue: Catalogue, q: str = "") -> Response:
-    user, instead = page(request, session, LIBRARY)
-    if instead is not None:
-        return instead
+    user = page(request, session, LIBRARY)
     dates = service.snapshot_dates(session)
     return render(
         request,
@@ -64,9 +62,7 @@ def library(request: Request, session: DbSession, catalogue: Catalogue, q: str =
 def tag_page(
     request: Request, name: str, session: DbSession, lake: LakeDep, catalogue: Catalogue
 ) -> Response:
-    user, instead = page(request, session, LIBRARY)
-    if instead is not None:
-        return instead
+    user = page(request, session, LIBRARY)
     tag = catalogue.get(name)
     if tag is None:
         response = render(request, "tags/missing.html", user, tag_name=name)

@@ -106,7 +106,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(AuthError, _unprocessable)
     app.add_exception_handler(OfferError, _unprocessable)
     app.add_exception_handler(CampaignError, _unprocessable)
+    app.add_exception_handler(render.PageRefused, _page_refused)
     return app
+
+
+def _page_refused(_request: Request, refused: Exception) -> Response:
+    """A page's other answer: sign in first, or "not allowed" (``render.page``)."""
+    assert isinstance(refused, render.PageRefused)
+    return refused.response
 
 
 MAX_EVENTS_BODY = 2 * 1024 * 1024  # a full batch of 1 000 events is far below this

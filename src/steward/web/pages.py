@@ -96,9 +96,7 @@ def home(request: Request, session: DbSession) -> Response:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, session: DbSession, lake: LakeDep, policy: PolicyDep) -> Response:
-    user, instead = page(request, session, DASHBOARD)
-    if instead is not None or user is None:
-        return instead or Response(status_code=303)
+    user = page(request, session, DASHBOARD)
     now = datetime.now(UTC)
     day = _business_day(session) or now.date()
     # the running campaigns of the user's district, batch and triggered, are judged by

@@ -21,7 +21,18 @@ from steward.auth.models import Role, User
 from steward.web import i18n, values
 from steward.wording import N_, Refusal
 
-__all__ = ["N_", "Refusal", "Screen", "page", "refusal", "render", "screen", "signed_in"]
+__all__ = [
+    "N_",
+    "PageRefused",
+    "Refusal",
+    "Screen",
+    "forbidden",
+    "page",
+    "refusal",
+    "render",
+    "screen",
+    "signed_in",
+]
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -100,7 +111,9 @@ def language_of(request: Request) -> str:
     return i18n.negotiate(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
 
 
-def render(request: Request, name: str, user: User | None, **context: Any) -> HTMLResponse:
+def render(
+    request: Request, name: str, user: User | None, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     language = language_of(request)
     template = environment(language).get_template(name)
     screens = [s for s in SCREENS if user is not None and Role(user.role) in s.roles]
@@ -113,7 +126,7 @@ def render(request: Request, name: str, user: User | None, **context: Any) -> HT
         path=request.url.path,
         **context,
     )
-    return HTMLResponse(html)
+    return HTMLResponse(html, status_code=status_code)
 
 
 def signed_in(request: Request, session: Session) -> User | None:
@@ -129,15 +142,29 @@ def screen(path: str, title: str, *roles: Role) -> Screen:
     return found
 
 
-def page(request: Request, session: Session, wanted: Screen) -> tuple[User | None, Response | None]:
-    """The signed-in user of a screen's request, or the response to send instead: the
-    sign-in page for a visitor, "not allowed" for a role the screen is not open to."""
+class PageRefused(Exception):  # noqa: N818 - not an error: another answer than the screen
+    """What ``page`` raises when a request gets another answer than its screen: the app
+    sends ``response`` (``web.app`` registers the handler), so a page reads on."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def forbidden(request: Request, user: User) -> HTMLResponse:
+    """ "Not allowed" (403): the screen, or the action, is not open to the user's role."""
+    return render(request, "forbidden.html", user, status_code=403)
+
+
+def page(request: Request, session: Session, wanted: Screen) -> User:
+    """The signed-in user of a screen's request. A visitor is sent to sign in, and a role
+    the screen is not open to gets "not allowed" (``PageRefused``)."""
     user = signed_in(request, session)
     if user is None:
-        return None, RedirectResponse("/", status_code=303)
+        raise PageRefused(RedirectResponse("/", status_code=303))
     if Role(user.role) not in wanted.roles:
-        return user, render(request, "forbidden.html", user)
-    return user, None
+        raise PageRefused(forbidden(request, user))
+    return user
 
 
 DASHBOARD = screen(
