@@ -3,6 +3,7 @@ their tags, contacts and orders; a bad number is named."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -32,6 +33,13 @@ def test_an_agent_reads_one_customer(chinese: Page, base_url: str, demo_home: Pa
     expect(page.locator("h2").first).to_have_text(number)
     expect(page.get_by_test_id("tags")).to_contain_text("品牌")
     expect(page.get_by_test_id("contacts")).to_contain_text("已订购")  # states in words
+    # campaigns and offers by name in the page's language, not by id
+    ordered = page.get_by_test_id("contacts").locator("tr", has_text="已订购").first
+    expect(ordered.locator("td").nth(3)).to_contain_text(re.compile(r"[\u4e00-\u9fff]"))
+    expect(ordered.locator("td").nth(4)).to_contain_text(re.compile(r"[\u4e00-\u9fff]"))
+    expect(page.get_by_test_id("orders").locator("tbody td").nth(1)).not_to_have_text(
+        re.compile(r"^\d+$")
+    )
     # the batch why-not of each running campaign, its reason in words, never a code
     why_not = page.get_by_test_id("why-not")
     expect(why_not.locator("tbody tr").first).to_have_attribute("data-campaign", "1")

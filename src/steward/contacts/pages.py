@@ -22,11 +22,12 @@ from steward.channels.models import BillingOrder
 from steward.contacts.models import ContactEvent
 from steward.events.models import EventDecision
 from steward.lake.service import Lake
+from steward.offers.models import Offer
 from steward.policy.config import Policy
 from steward.tags import service as tags
 from steward.tags.schemas import TagCatalogue
 from steward.web.deps import Catalogue, DbSession, LakeDep, PolicyDep
-from steward.web.render import N_, page, render, screen
+from steward.web.render import N_, language_of, page, render, screen
 
 router = APIRouter(include_in_schema=False)
 CUSTOMER = screen(
@@ -100,6 +101,7 @@ def customer(
                     )
                 ),
             }
+            context["found"] |= _names(session, context["found"], language_of(request))
             place = f"{row.get('city')}/{row.get('county')}"
             context["why_not"], context["why_not_error"] = _why_not(
                 session, lake, catalogue, policy, user, number, place
@@ -183,12 +185,28 @@ def _contacts(session: Any, msisdn: str) -> list[dict[str, Any]]:
             "channel": e.channel,
             "kind": e.kind,
             "campaign_id": e.campaign_id,
-            "category": e.category,
+            "offer_id": e.offer_id,
             "state": e.state,
             "arm": e.arm,
         }
         for e in ordered
     ]
+
+
+def _names(session: Any, found: dict[str, Any], language: str) -> dict[str, dict[int, str]]:
+    """The names of the campaigns and offers the view's rows mention, in the page's
+    language where the catalogue has both (ids mean nothing to an agent)."""
+    campaign_ids = {c["campaign_id"] for c in found["contacts"]}
+    campaign_ids |= {d.campaign_id for d in found["decisions"]}
+    offer_ids = {c["offer_id"] for c in found["contacts"]} | {o.offer_id for o in found["orders"]}
+    named_campaigns = select(Campaign.id, Campaign.name).where(Campaign.id.in_(campaign_ids))
+    named_offers = select(Offer.id, Offer.name_zh, Offer.name_en).where(Offer.id.in_(offer_ids))
+    return {
+        "campaign_names": {i: name for i, name in session.execute(named_campaigns)},  # noqa: C416 - rows, not pairs
+        "offer_names": {
+            i: zh if language == "zh_CN" else en for i, zh, en in session.execute(named_offers)
+        },
+    }
 
 
 def _complaints(session: Any, lake: Lake, msisdn: str) -> list[dict[str, Any]]:
