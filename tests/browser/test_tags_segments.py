@@ -53,8 +53,8 @@ def test_a_planner_reads_a_tag_then_builds_counts_and_saves_a_segment(
     expect(page.locator("#builder .cond").nth(2).locator("select.tag")).to_have_value("vip_level")
     page.fill("#rule", "brand = 'gotone' AND arpu_3m > 50")
     expect(page.locator("#builder .cond")).to_have_count(2)
-    page.fill("#rule", "brnd = 'gotone'")
-    expect(page.get_by_test_id("rule-error")).to_contain_text("unknown tag")
+    page.fill("#rule", "brnd = 'gotone'")  # the parser's message, in Chinese
+    expect(page.get_by_test_id("rule-error")).to_contain_text("未知标签 'brnd'")
     page.fill("#rule", "brand = 'gotone' AND arpu_3m > 50")
     expect(total).to_have_text(re.compile(r"^[1-9]\d*$"))
     page.fill("#name", "全球通高价值")
