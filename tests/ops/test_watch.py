@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from steward.campaigns.models import Campaign
 from steward.contacts import service as ledger
-from steward.lake.service import Lake
 from steward.offers.models import Channel
 from steward.ops import service as ops
 from steward.ops import watch
@@ -85,13 +85,11 @@ def contacts(campaign_id: int, n: int, ordered: int, at: datetime) -> list[dict[
     return rows
 
 
-def test_rate_alerts_count_the_ledger_through_the_evaluation_service(
-    session: Session, lake: Lake
-) -> None:
+def test_rate_alerts_count_the_contacts_and_successes_in_the_ledger(session: Session) -> None:
     rows = contacts(1, 120, 0, OLD) + contacts(2, 120, 6, OLD) + contacts(3, 120, 40, OLD)
     ledger.append(session, rows)
     found = watch.rate_alerts(
-        session, lake, [campaign(1, 0.10), campaign(2, 0.05), campaign(3, 0.05)], today=TODAY
+        session, [campaign(1, 0.10), campaign(2, 0.05), campaign(3, 0.05)], today=TODAY
     )
     assert [(a.campaign_id, a.direction, a.successes, a.contacts) for a in found] == [
         (1, Direction.BELOW, 0, 120),
@@ -100,12 +98,50 @@ def test_rate_alerts_count_the_ledger_through_the_evaluation_service(
     assert found[0].open == 0
 
 
-def test_contacts_sent_within_the_window_are_not_settled(session: Session, lake: Lake) -> None:
+def test_contacts_sent_within_the_window_are_not_settled(session: Session) -> None:
     ledger.append(session, contacts(1, 120, 0, datetime(2026, 11, 28, 10, tzinfo=UTC)))
-    assert watch.rate_alerts(session, lake, [campaign(1, 0.10)], today=TODAY) == []
+    assert watch.rate_alerts(session, [campaign(1, 0.10)], today=TODAY) == []
     # a success rule the ledger does not record (a hall visit) is not judged
     ledger.append(session, contacts(2, 120, 0, OLD))
-    assert watch.rate_alerts(session, lake, [campaign(2, 0.10, "visit")], today=TODAY) == []
+    assert watch.rate_alerts(session, [campaign(2, 0.10, "visit")], today=TODAY) == []
+
+
+def test_each_campaign_is_settled_by_its_own_success_window(session: Session) -> None:
+    sent = datetime(2026, 11, 21, 10, tzinfo=UTC)  # ten days before TODAY
+    ledger.append(session, contacts(1, 120, 0, sent) + contacts(2, 120, 0, sent))
+    month = campaign(2, 0.10)
+    month.success_rule = {"event": "order", "within_days": 30}
+    found = watch.rate_alerts(session, [campaign(1, 0.10), month], today=TODAY)
+    assert [(a.campaign_id, a.direction, a.open) for a in found] == [(1, Direction.BELOW, 0)]
+    # the window's first day is TODAY - 6: a contact sent the day before it has settled
+    ledger.append(session, contacts(3, 120, 0, datetime(2026, 11, 24, 23, 59, tzinfo=UTC)))
+    ledger.append(session, contacts(4, 120, 0, datetime(2026, 11, 25, 0, 0, tzinfo=UTC)))
+    found = watch.rate_alerts(session, [campaign(3, 0.10), campaign(4, 0.10)], today=TODAY)
+    assert [(a.campaign_id, a.open) for a in found] == [(3, 0)]
+
+
+def test_rate_alerts_read_counts_of_the_watched_campaigns_not_ledger_rows(
+    session: Session,
+) -> None:
+    ledger.append(session, contacts(1, 120, 0, OLD) + contacts(2, 120, 0, OLD))
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2].lower())
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        found = watch.rate_alerts(session, [campaign(1, 0.10)], today=TODAY)
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert [a.campaign_id for a in found] == [1]
+    ledger_reads = [s for s in statements if "contact_event" in s]
+    assert ledger_reads
+    for statement in ledger_reads:  # an aggregate of the watched campaigns, never every row
+        assert "count(distinct" in statement
+        assert "group by" in statement
+        assert "contact_event.campaign_id in" in statement
 
 
 def policy(**capacity: int) -> Policy:

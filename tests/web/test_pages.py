@@ -3,7 +3,7 @@ page (cookie, then Accept-Language), and no open redirect."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from steward import db
 from steward.auth.models import Role, User
+from steward.campaigns.models import Campaign
 from steward.contacts import service as ledger
 from steward.offers.models import Channel
 from steward.ops import service as ops
@@ -114,6 +115,68 @@ def test_the_dashboard_names_a_channel_at_its_capacity_in_both_languages(api: Ap
     assert "SMS is at capacity today: 2 contacts, its capacity." in english
     assert "短信 今日已满额：2 个接触，等于其容量。" in chinese
     assert "No alert." not in english
+
+
+def test_the_dashboard_judges_success_windows_on_its_business_day(api: Api) -> None:
+    # The ledger's latest day is long past (the runs stopped): contacts sent two days
+    # before it are still open as of that day, whatever the clock says; those sent a month
+    # before it have settled, and none of them ordered.
+    day = date(2026, 10, 1)
+    with db.transaction(api.client.app.state.sessions) as session:  # type: ignore[attr-defined]
+        ids = []
+        for name in ("fresh", "settled"):
+            campaign = Campaign(
+                name=name,
+                kind="marketing",
+                status="running",
+                segment_ids=[1],
+                offer_ids=[1],
+                channels=["sms"],
+                waves=[],
+                control_share=0.0,
+                priority=50,
+                expected_rate=0.10,
+                success_rule={"event": "order", "within_days": 7},
+                budget=[],
+                start_date=date(2026, 9, 1),
+                end_date=date(2026, 12, 31),
+                owner="planner",
+                district="province",
+            )
+            session.add(campaign)
+            session.flush()
+            ids.append(campaign.id)
+        fresh, settled = ids
+        sent_at = {
+            fresh: datetime(2026, 9, 29, 10, tzinfo=UTC),
+            settled: datetime(2026, 9, 1, 10, tzinfo=UTC),
+        }
+        ledger.append(
+            session,
+            [
+                {
+                    "contact_key": f"c{c}-{n}",
+                    "day": day,
+                    "msisdn": f"139{c:02d}{n:06d}",
+                    "campaign_id": c,
+                    "kind": "marketing",
+                    "offer_id": 1,
+                    "category": "data",
+                    "exclusion_group": None,
+                    "channel": "sms",
+                    "arm": "target",
+                    "source": "test",
+                    "state": "sent",
+                    "at": at,
+                }
+                for c, at in sent_at.items()
+                for n in range(120)
+            ],
+        )
+    client = signed_in(api, "planner")
+    page = client.get("/dashboard", headers=EN).text
+    assert f'data-testid="rate-alert" data-campaign="{settled}"' in page
+    assert f'data-testid="rate-alert" data-campaign="{fresh}"' not in page
 
 
 def test_a_quiet_day_has_no_alert(api: Api) -> None:

@@ -237,6 +237,39 @@ def read(session: Session, *, campaign_ids: Sequence[int] | None = None) -> pa.T
     return _arrow(session, query)
 
 
+def contacts_by_state(
+    session: Session,
+    *,
+    campaign_ids: Sequence[int],
+    states: Iterable[State],
+    arm: Arm | None = None,
+    since: datetime | None = None,
+) -> dict[int, dict[str, int]]:
+    """Per campaign of ``campaign_ids`` and state of ``states``, how many distinct contacts
+    reached that state (of one ``arm`` when given; with ``since``, by a row written at or
+    after it). One aggregate in the database, for screens that need counts, not rows."""
+    query = (
+        select(
+            ContactEvent.campaign_id,
+            ContactEvent.state,
+            func.count(func.distinct(ContactEvent.contact_key)).label("contacts"),
+        )
+        .where(
+            ContactEvent.campaign_id.in_(list(campaign_ids)),
+            ContactEvent.state.in_([s.value for s in states]),
+        )
+        .group_by(ContactEvent.campaign_id, ContactEvent.state)
+    )
+    if arm is not None:
+        query = query.where(ContactEvent.arm == arm.value)
+    if since is not None:
+        query = query.where(ContactEvent.at >= since)
+    found: dict[int, dict[str, int]] = {}
+    for row in session.execute(query):
+        found.setdefault(int(row.campaign_id), {})[str(row.state)] = int(row.contacts)
+    return found
+
+
 def _arrow(session: Session, query: Select[Any] | Any) -> pa.Table:
     result = session.execute(query)
     names = list(result.keys())

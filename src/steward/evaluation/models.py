@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db import Base, utcnow
@@ -13,6 +13,7 @@ from steward.db import Base, utcnow
 
 class EvaluationReport(Base):
     __tablename__ = "evaluation_report"
+    __table_args__ = (Index("ix_evaluation_report_campaign", "campaign_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     campaign_id: Mapped[int] = mapped_column(Integer, ForeignKey("campaign.id"))

@@ -3,9 +3,10 @@ alerts of ``ops.service``: a running campaign far from its expected success rate
 channel (or the outbound teams) over its capacity today.
 
 **Far from the expected rate.** A campaign's success is an order (or, by its success rule,
-a reply) within ``within_days`` of the contact. The counts come from the evaluation
-service: the funnel gives the target contacts handed to a channel and their successes so
-far; the daily report gives how many of those contacts were sent inside the last
+a reply) within ``within_days`` of the contact. The counts are narrow aggregates over
+the ledger (the dashboard must not read it whole): the contacts handed to a channel and
+their successes so far (the evaluation funnel's ``contacted``, ``ordered`` and
+``responded``), and how many of the target contacts were sent inside the last
 ``within_days``, whose outcome is not known yet. Those still-open contacts make the rate
 uncertain in a known direction, so the two judgements bracket it:
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from statistics import NormalDist
 from typing import Any
@@ -38,9 +39,8 @@ from sqlalchemy.orm import Session
 
 from steward.campaigns.models import Campaign
 from steward.contacts import service as ledger
-from steward.evaluation import service as evaluation
+from steward.contacts.models import Arm, State
 from steward.evaluation.stats import wilson
-from steward.lake.service import Lake
 from steward.ops import service as ops
 from steward.ops.daily import Step
 from steward.ops.models import StepStatus
@@ -50,7 +50,7 @@ MINIMUM = 100  # contacts a rate is judged on, at least
 TOLERANCE = 0.25  # "far": outside expected_rate x (1 +/- TOLERANCE)
 CONFIDENCE = 0.95
 # The success rule's events the ledger records (a hall visit is not in it: not judged).
-SUCCESS_STEPS = {"order": "ordered", "reply": "responded"}
+SUCCESS_STATES = {"order": State.ORDERED, "reply": State.ANSWERED}
 TEAMS = "outbound_teams"  # the subject of the teams' capacity alert
 
 
@@ -117,25 +117,26 @@ def judge_rate(
     return None
 
 
-def rate_alerts(
-    session: Session, lake: Lake, campaigns: Sequence[Campaign], *, today: date
-) -> list[RateAlert]:
+def rate_alerts(session: Session, campaigns: Sequence[Campaign], *, today: date) -> list[RateAlert]:
     """The ``campaigns`` (the running ones the user may see) far from their expected rate
-    on ``today``, counted by the evaluation service's funnel and daily report."""
-    judged = [c for c in campaigns if _success_step(c) is not None]
+    on ``today`` (the business day), counted by narrow aggregates over the ledger."""
+    judged = [c for c in campaigns if _success_state(c) is not None]
     if not judged:
         return []
-    funnels = evaluation.funnels(session, lake, [c.id for c in judged])
-    sent_on = _sent_by_day(session, lake, today)
+    reached = ledger.contacts_by_state(
+        session,
+        campaign_ids=[c.id for c in judged],
+        states=(State.SENT, *SUCCESS_STATES.values()),
+    )
+    still_open = _open_contacts(session, judged, today)
     found = []
-    for campaign, funnel in zip(judged, funnels, strict=True):
-        window = int((campaign.success_rule or {}).get("within_days", 7))
-        since = today - timedelta(days=window)
-        open_contacts = sum(n for d, n in sent_on[campaign.id].items() if d > since)
+    for campaign in judged:
+        counts = reached.get(campaign.id, {})
+        open_contacts = still_open.get(campaign.id, 0)
         verdict = judge_rate(
             expected=campaign.expected_rate,
-            successes=getattr(funnel, str(_success_step(campaign))),
-            contacted=funnel.contacted,
+            successes=counts.get(str(_success_state(campaign)), 0),
+            contacted=counts.get(State.SENT.value, 0),
             open_contacts=open_contacts,
         )
         if verdict is not None:
@@ -157,21 +158,29 @@ def rate_alerts(
     return found
 
 
-def _success_step(campaign: Campaign) -> str | None:
-    return SUCCESS_STEPS.get(str((campaign.success_rule or {}).get("event", "order")))
+def _success_state(campaign: Campaign) -> State | None:
+    return SUCCESS_STATES.get(str((campaign.success_rule or {}).get("event", "order")))
 
 
-def _sent_by_day(session: Session, lake: Lake, today: date) -> dict[int, dict[date, int]]:
-    """Per campaign and day, the target contacts handed to a channel (the daily report's
-    ``contacted_today``, summed over its places and channels)."""
-    report = evaluation.daily_report(session, lake, until=today)
-    sent: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    columns = report.select(["campaign_id", "day", "contacted_today"]).to_pylist()
-    for row in columns:
-        if row["campaign_id"] is None:  # a service notice belongs to no campaign
-            continue
-        sent[int(row["campaign_id"])][row["day"]] += int(row["contacted_today"])
-    return sent
+def _open_contacts(session: Session, campaigns: Sequence[Campaign], today: date) -> dict[int, int]:
+    """Per campaign, the target contacts sent on one of the last ``within_days`` days up to
+    ``today`` (or later): their success window is still open. A day is a UTC date of the
+    ledger's ``at``; one aggregate per distinct window length."""
+    by_window: dict[int, list[int]] = defaultdict(list)
+    for campaign in campaigns:
+        by_window[int((campaign.success_rule or {}).get("within_days", 7))].append(campaign.id)
+    found: dict[int, int] = {}
+    for window, ids in sorted(by_window.items()):
+        first_open = today - timedelta(days=window - 1)
+        sent = ledger.contacts_by_state(
+            session,
+            campaign_ids=ids,
+            states=(State.SENT,),
+            arm=Arm.TARGET,
+            since=datetime.combine(first_open, time.min, tzinfo=UTC),
+        )
+        found |= {c: counts[State.SENT.value] for c, counts in sent.items()}
+    return found
 
 
 @dataclass(frozen=True)

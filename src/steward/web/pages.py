@@ -24,7 +24,7 @@ from steward.ops import watch
 from steward.ops.daily import Step
 from steward.ops.models import StepStatus
 from steward.web import i18n
-from steward.web.deps import DbSession, LakeDep, PolicyDep
+from steward.web.deps import DbSession, PolicyDep
 from steward.web.render import DASHBOARD, N_, SESSION_COOKIE, page, render, signed_in
 
 router = APIRouter(include_in_schema=False)
@@ -95,12 +95,13 @@ def home(request: Request, session: DbSession) -> Response:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, session: DbSession, lake: LakeDep, policy: PolicyDep) -> Response:
+def dashboard(request: Request, session: DbSession, policy: PolicyDep) -> Response:
     user = page(request, session, DASHBOARD)
     now = datetime.now(UTC)
     day = _business_day(session) or now.date()
     # the running campaigns of the user's district, batch and triggered, are judged by
-    # their rate; a contact's success window runs on the clock, so ``today`` is now's date
+    # their rate as of the business day: the day they run on, and the day the ledger's
+    # outcomes have reached (a late run must not settle contacts whose outcome is not in)
     watched = [
         c
         for c in (
@@ -119,7 +120,7 @@ def dashboard(request: Request, session: DbSession, lake: LakeDep, policy: Polic
         alerts=ops.alerts(session, now=now),
         step_names=STEP_NAMES,
         alert_status_names=ALERT_STATUS_NAMES,
-        rate_alerts=watch.rate_alerts(session, lake, watched, today=now.date()),
+        rate_alerts=watch.rate_alerts(session, watched, today=day),
         rate_rule={
             "minimum": watch.MINIMUM,
             "confidence": round(watch.CONFIDENCE * 100),
