@@ -12,7 +12,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db import Base, utcnow
@@ -34,7 +44,10 @@ class ModelStatus(StrEnum):
 
 class ModelVersion(Base):
     __tablename__ = "model_version"
-    __table_args__ = (UniqueConstraint("kind", "version"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "version", name="uq_model_version_kind_version"),
+        Index("ix_model_version_kind_status", "kind", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -56,6 +69,7 @@ class ModelEvent(Base):
     back, and what they said."""
 
     __tablename__ = "model_event"
+    __table_args__ = (Index("ix_model_event_model", "model_id", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     model_id: Mapped[int] = mapped_column(Integer)
