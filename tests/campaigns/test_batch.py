@@ -189,3 +189,52 @@ def test_why_not_names_the_rule_for_one_subscriber_and_campaign(d: Day) -> None:
     assert d.why("13800000001", campaign)["outcome"] == "campaign.contacted"
     late = d.why("13800000001", campaign, date(2026, 12, 20))
     assert late["outcome"] == "campaign.not_today"  # running, but outside its waves
+
+
+def test_why_not_of_many_campaigns_at_once_answers_as_each_one_alone(d: Day) -> None:
+    everyone = d.launch(name="everyone", priority=40)
+    first = d.launch(name="first", priority=90)
+    vips = d.launch(name="vips", priority=60, dnd_include=["vip_diamond_gold"])
+    tianshui = d.launch(name="tianshui", district="tianshui")
+    later = d.launch(
+        name="later", waves=[{"name": "w2", "start": "2026-12-10", "end": "2026-12-20"}]
+    )
+    draft_in = campaign_in(d.world["segment"], d.world["offer"], name="draft")
+    draft = campaigns.create(d.session, campaign_in=draft_in, by=d.people["maker"])
+    chosen = [everyone, first, vips, tianshui, later, draft]
+    ids = [c.id for c in chosen]
+
+    def each_alone(msisdn: str) -> dict[int, dict[str, Any]]:
+        return {c.id: d.why(msisdn, c) for c in chosen}
+
+    def all_at_once(msisdn: str) -> dict[int, dict[str, Any]]:
+        return batch.explain_many(
+            d.session, d.lake, d.catalogue, d.policy, msisdn=msisdn, campaign_ids=ids, day=DAY
+        )
+
+    for msisdn in [*PEOPLE, "13900000000"]:
+        assert all_at_once(msisdn) == each_alone(msisdn), msisdn
+    answers = all_at_once("13800000001")
+    outcomes = {c.name: answers[c.id]["outcome"] for c in chosen}
+    assert outcomes == {
+        "everyone": "arbitration.lost",
+        "first": "winner",
+        "vips": "arbitration.lost",
+        "tianshui": "segment.not_member",
+        "later": "campaign.not_today",
+        "draft": "campaign.draft",
+    }
+    assert all_at_once("13800000002")[vips.id]["outcome"] == "winner"
+    d.run()
+    for msisdn in PEOPLE:
+        assert all_at_once(msisdn) == each_alone(msisdn), msisdn
+    with pytest.raises(batch.RunError):
+        batch.explain_many(
+            d.session,
+            d.lake,
+            d.catalogue,
+            d.policy,
+            msisdn="13800000001",
+            campaign_ids=[0],
+            day=DAY,
+        )

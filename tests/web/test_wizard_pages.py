@@ -403,3 +403,26 @@ def test_a_segments_count_is_of_the_users_district(catalogue_api: Api) -> None:
     lanzhou = signed_in(catalogue_api, "lanzhou_planner")
     assert f'data-testid="members-{segment_id}">1<' in lanzhou.get(path).text
     assert signed_in(catalogue_api, "agent").get(path).status_code == 403
+
+
+def test_a_review_names_only_the_campaigns_to_skip_of_the_users_district(
+    catalogue_api: Api,
+) -> None:
+    province = signed_in(catalogue_api, "planner")
+    province.post(
+        "/workbench/campaigns/new",
+        data=form(catalogue_api, name="tianshui secret", district="tianshui"),
+    )
+    province.post(
+        "/workbench/campaigns/new",
+        data=form(catalogue_api, name="lanzhou pack", district="lanzhou"),
+    )
+    secret, pack = campaigns(catalogue_api)
+    lanzhou = signed_in(catalogue_api, "lanzhou_planner")
+    skipping = form(
+        catalogue_api, action="review", exclude_campaigns=[str(secret.id), str(pack.id)]
+    )
+    shown = lanzhou.post("/workbench/campaigns/new", data=skipping, headers=EN).text
+    assert f"<th>Contacts of campaigns skipped</th><td>{secret.id}, lanzhou pack</td>" in shown
+    assert "tianshui secret" not in shown
+    assert count(catalogue_api) == 2

@@ -8,7 +8,7 @@ the segments over the day's profile snapshot, the ledger's facts; arbitrates in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -301,40 +301,75 @@ def explain(
     to, exactly as the day's run does; only channel capacity, which depends on everyone
     else, is left to the run (a winner is reported as ``winner``).
     """
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise RunError(f"no campaign {campaign_id}")
+    answers = explain_many(
+        session, lake, catalogue, policy, msisdn=msisdn, campaign_ids=[campaign_id], day=day
+    )
+    return answers[campaign_id]
+
+
+def explain_many(
+    session: Session,
+    lake: Lake,
+    catalogue: TagCatalogue,
+    policy: Policy,
+    *,
+    msisdn: str,
+    campaign_ids: Sequence[int],
+    day: date,
+) -> dict[int, dict[str, Any]]:
+    """``explain`` for several campaigns at once, by campaign id: the competing campaigns,
+    the subscriber's memberships, the learned factors and the referee are worked out once,
+    and each campaign's answer is read off the one judgement."""
+    chosen: dict[int, Campaign] = {}
+    for campaign_id in campaign_ids:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise RunError(f"no campaign {campaign_id}")
+        chosen[campaign_id] = campaign
     latest = tags.latest_snapshot(session, lake, day)
     if latest is None:
         raise RunError(f"no profile snapshot on or before {day}: run steward tags refresh")
     snapshot = latest[1]
     rows = lake.engine.query(f"SELECT * FROM {snapshot} WHERE msisdn = ?", [msisdn]).to_pylist()
-    found: dict[str, Any] = {"msisdn": msisdn, "campaign_id": campaign_id, "day": day.isoformat()}
+    answers = {i: {"msisdn": msisdn, "campaign_id": i, "day": day.isoformat()} for i in chosen}
     if not rows:
-        return found | {"outcome": "not.in_snapshot", "offers": []}
-    if campaign not in running(session, day):
-        idle = "not_today" if campaign.status == Status.RUNNING.value else campaign.status
-        return found | {"outcome": f"campaign.{idle}", "offers": []}
+        return {i: a | {"outcome": "not.in_snapshot", "offers": []} for i, a in answers.items()}
     competing = running(session, day)
-    member_of = _member_of(session, lake, catalogue, competing, snapshot, msisdn)
-    if campaign.id not in member_of:
-        return found | {"outcome": "segment.not_member", "offers": []}
-    learned = models.learning_factors(session, lake, day)
-    specs = [campaign_spec(c, day, learned) for c in competing]
-    offers = {o.id: o for o in session.scalars(select(Offer))}
-    wanted = {o for c in competing for o in c.offer_ids}
-    referee = online.Referee(
-        day=day,
-        policy=policy,
-        catalogue=catalogue,
-        campaigns=specs,
-        offers=[offer_spec(offers[o]) for o in sorted(wanted)],
-        facts=ledger_facts(session, day=day, policy=policy, campaigns=specs, msisdn=msisdn),
-    )
-    judged = referee.candidates(msisdn, rows[0], member_of)
-    mine = [c for c in judged if c.campaign.id == campaign.id]
+    today = {c.id for c in competing}
+    member_of: list[int] = []
+    if today & set(chosen):
+        member_of = _member_of(session, lake, catalogue, competing, snapshot, msisdn)
+    judged: list[online.Candidate] = []
+    if today & set(chosen) & set(member_of):
+        learned = models.learning_factors(session, lake, day)
+        specs = [campaign_spec(c, day, learned) for c in competing]
+        offers = {o.id: o for o in session.scalars(select(Offer))}
+        wanted = {o for c in competing for o in c.offer_ids}
+        referee = online.Referee(
+            day=day,
+            policy=policy,
+            catalogue=catalogue,
+            campaigns=specs,
+            offers=[offer_spec(offers[o]) for o in sorted(wanted)],
+            facts=ledger_facts(session, day=day, policy=policy, campaigns=specs, msisdn=msisdn),
+        )
+        judged = referee.candidates(msisdn, rows[0], member_of)
     winner = next((c for c in judged if c.outcome is None), None)
-    return found | {
+    for campaign_id, campaign in chosen.items():
+        if campaign_id not in today:
+            idle = "not_today" if campaign.status == Status.RUNNING.value else campaign.status
+            answers[campaign_id] |= {"outcome": f"campaign.{idle}", "offers": []}
+        elif campaign_id not in member_of:
+            answers[campaign_id] |= {"outcome": "segment.not_member", "offers": []}
+        else:
+            answers[campaign_id] |= _judgement(
+                [c for c in judged if c.campaign.id == campaign_id], winner
+            )
+    return answers
+
+
+def _judgement(mine: list[online.Candidate], winner: online.Candidate | None) -> dict[str, Any]:
+    return {
         "outcome": _outcome_of(mine, winner),
         "offers": [
             {

@@ -449,7 +449,9 @@ def edit_campaign(
     if campaign is None:
         return _missing(request, user, campaign_id)
     data = service.editable(campaign)
-    review = _review(session, CampaignCreate.model_validate(data), language_of(request), policy)
+    review = _review(
+        session, user, CampaignCreate.model_validate(data), language_of(request), policy
+    )
     return _wizard(
         request, session, user, policy, data=data, campaign=campaign, review=review, saved=saved
     )
@@ -691,7 +693,7 @@ def _save(
             request, session, user, policy, data=data, campaign=campaign, problems=problems
         )
     if action == "review":
-        review = _review(session, campaign_in, language_of(request), policy)
+        review = _review(session, user, campaign_in, language_of(request), policy)
         return _wizard(request, session, user, policy, data=data, campaign=campaign, review=review)
     if action == "submit":
         return RedirectResponse(f"/campaigns/{saved.id}/view", status_code=303)
@@ -872,15 +874,17 @@ def _str(value: Any) -> str:
 
 
 def _review(
-    session: Session, campaign_in: CampaignCreate, language: str, policy: Policy
+    session: Session, user: User, campaign_in: CampaignCreate, language: str, policy: Policy
 ) -> list[tuple[str, str]]:
     """The campaign on one page, each field in words (names, not ids), in the page's
-    language: what the planner checks before submitting."""
+    language: what the planner checks before submitting. A campaign to skip outside the
+    user's district shows as its bare id (the save keeps it as such; its name is not theirs
+    to read)."""
     gettext = i18n.translations(language).gettext
     names: dict[str, dict[Any, str]] = {
         "segments": {s.id: s.name for s in segments.list_all(session)},
         "offers": {o.id: offer_name(o, language) for o in offers.list_all(session)},
-        "campaigns": {c.id: c.name for c in session.scalars(select(Campaign))},
+        "campaigns": {c.id: c.name for c in service.visible(session, user)},
         "dnd": {c.name: gettext(c.description) for c in policy.dnd},
     }
 

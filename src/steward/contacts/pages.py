@@ -119,22 +119,27 @@ def _why_not(
     place: str,
 ) -> tuple[list[dict[str, Any]], Exception | None]:
     """The batch "why not" of today for each running or recent campaign that may reach the
-    subscriber, as the API's ``campaigns/{id}/why-not`` answers it (``batch.explain``)."""
+    subscriber, as the API's ``campaigns/{id}/why-not`` answers it — judged once for them
+    all (``batch.explain_many``)."""
     today = date.today()
+    reaching = _reaching(session, user, place, today)
+    if not reaching:
+        return [], None
+    try:
+        answers = campaign_runs.explain_many(
+            session,
+            lake,
+            catalogue,
+            policy,
+            msisdn=msisdn,
+            campaign_ids=[c.id for c in reaching],
+            day=today,
+        )
+    except campaign_runs.RunError as exc:
+        return [], exc  # no snapshot: the same for every campaign
     found: list[dict[str, Any]] = []
-    for campaign in _reaching(session, user, place, today):
-        try:
-            answer = campaign_runs.explain(
-                session,
-                lake,
-                catalogue,
-                policy,
-                msisdn=msisdn,
-                campaign_id=campaign.id,
-                day=today,
-            )
-        except campaign_runs.RunError as exc:
-            return [], exc  # no snapshot: the same for every campaign
+    for campaign in reaching:
+        answer = answers[campaign.id]
         outcome = str(answer["outcome"])
         won_by = answer.get("won_by")
         winner = session.get(Campaign, won_by["campaign_id"]) if won_by else None
