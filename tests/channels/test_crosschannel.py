@@ -4,19 +4,25 @@ channel's screen shows the contacts of other channels whose topic the rules let 
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from steward.auth.models import AuditEntry, Role, User
 from steward.channels import crosschannel, outbound
 from steward.channels.crosschannel import Action, Outcome, RulesError, Topic
 from steward.channels.orders import SimulatedOrderCentre
+from steward.channels.service import process_replies
+from steward.channels.sms import SimulatedSmsCentre
 from steward.channels.workorders import CallResult, WorkOrderStatus
 from steward.contacts import service as ledger
 from steward.offers.models import Channel, Offer
 from tests.channels.test_outbound import (
     DAY,
+    NOW,
     assigned_to,
     data_pack,
     order_of,
@@ -199,6 +205,93 @@ def test_an_sms_order_withdraws_the_open_outbound_call_and_repeating_changes_not
     assert outbound.open_orders_of(session, agent.username) == []
     left = ledger.holding_units(session, since=DAY, msisdn=CUSTOMER)
     assert left.column("channel").to_pylist() == ["sms"]  # the call's unit is back
+
+
+def test_a_yes_by_sms_after_a_call_back_withdraws_the_call_back_but_keeps_its_unit(
+    session: Session,
+) -> None:
+    agent = user(session, "agent1")
+    (called,) = assigned_to(session, agent, CUSTOMER)
+    replied = contact(
+        session, CUSTOMER, channel="sms", states=("reserved", "sent", "delivered", "answered")
+    )
+    first = order_of(session, called)
+    outbound.record_result(
+        session,
+        first.id,
+        by=agent,
+        result=CallResult.CALL_BACK,
+        callback_at=NOW + timedelta(days=1),
+        now=NOW,
+    )
+    assert outbound.open_orders_of(session, agent.username) == [order_of(session, called, 2)]
+
+    assert crosschannel.apply_outcome(session, contact_key=replied, outcome=Outcome.ACCEPTED) == 0
+
+    # the customer was reached by the call: too late to cancel, the unit stays taken
+    assert [s for s, _ in trail(session, called)] == ["reserved", "sent", "answered", "planned"]
+    call_back = order_of(session, called, 2)
+    assert call_back.status == WorkOrderStatus.CLOSED.value
+    assert call_back.reason == "withdrawn, cross-channel rule: sms accepted"
+    assert outbound.open_orders_of(session, agent.username) == []
+    left = ledger.holding_units(session, since=DAY, msisdn=CUSTOMER)
+    assert sorted(left.column("channel").to_pylist()) == ["outbound", "sms"]
+
+
+def test_a_call_back_under_a_cancel_rule_cancels_the_others_and_keeps_its_own_order(
+    session: Session,
+) -> None:
+    wanted = everything(session) | {("outbound", "call_back"): "cancel"}
+    crosschannel.save(
+        session, shown=[], actions=wanted, by=admin(session), reason="a call-back is enough"
+    )
+    agent = user(session, "agent1")
+    (called,) = assigned_to(session, agent, CUSTOMER)
+    sms = contact(session, CUSTOMER, channel="sms")
+
+    outbound.record_result(
+        session,
+        order_of(session, called).id,
+        by=agent,
+        result=CallResult.CALL_BACK,
+        callback_at=NOW + timedelta(hours=3),
+        now=NOW,
+    )
+
+    assert trail(session, sms) == [
+        ("reserved", None),
+        ("cancelled", "cross-channel rule: outbound call_back"),
+    ]
+    assert [s for s, _ in trail(session, called)][-2:] == ["answered", "planned"]
+    assert outbound.open_orders_of(session, agent.username) == [order_of(session, called, 2)]
+
+
+def test_sms_replies_reach_the_other_channels_in_one_statement_whatever_their_number(
+    session: Session,
+) -> None:
+    numbers = [f"1390000{n:04d}" for n in range(5)]
+    for number in numbers:
+        contact(session, number, channel="sms", states=("reserved", "sent"))
+    calls = reserve(session, *numbers)
+    centre = SimulatedSmsCentre(failure_share=0.0)
+    for number in numbers:
+        centre.reply(session, number, "不要")
+    cancelling: list[str] = []
+
+    def count(*args: Any) -> None:
+        statement = str(args[2])
+        if statement.startswith("INSERT INTO contact_event") and "SELECT" in statement:
+            cancelling.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        process_replies(session, centre, SimulatedOrderCentre())
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+
+    assert len(cancelling) == 1
+    assert all(ledger.states_of(session, k) == ["reserved", "cancelled"] for k in calls)
 
 
 def test_an_accepted_call_that_orders_cancels_once(session: Session) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from steward.auth import service as auth
 from steward.auth.models import Role, User
 from steward.channels import outbound, strategies
+from steward.channels.models import BillingOrder
 from steward.channels.strategies import Context, Options, Strategy, StrategyError
 from steward.channels.workorders import CallResult, WorkOrder, WorkOrderStatus
 from steward.contacts import service as ledger
@@ -264,3 +265,56 @@ def test_bad_requests_name_the_field_and_leave_nothing(
             by=admin(session, "lanzhou"),
         )
     assert orders(session) == []
+
+
+def test_annual_renewal_refuses_naming_an_offer_whose_rule_no_longer_fits_the_tags(
+    session: Session, lake: Lake, catalogue: TagCatalogue, policy: Policy, world: None
+) -> None:
+    famshare = session.scalars(select(Offer).where(Offer.code == "FAMSHARE")).one()
+    famshare.eligibility = "tag_dropped_since = 1"  # saved before the tag was retired
+    session.flush()
+    team = outbound.create_team(session, name="all", district="province", daily_capacity=9)
+
+    with pytest.raises(StrategyError, match="FAMSHARE") as refused:
+        strategies.build_work_list(
+            context(session, lake, catalogue, policy),
+            team_id=team.id,
+            strategy=Strategy.ANNUAL_RENEWAL,
+            size=5,
+            by=admin(session),
+        )
+    assert refused.value.field == "strategy"
+    assert orders(session) == []
+
+
+def test_annual_renewal_renews_stewards_orders_whose_commitment_ends_soon(
+    session: Session, lake: Lake, catalogue: TagCatalogue, policy: Policy, world: None
+) -> None:
+    famshare = session.scalars(select(Offer).where(Offer.code == "FAMSHARE")).one()
+    placed = {LOYAL: NOW - timedelta(days=355), NEWCOMER: NOW - timedelta(days=800)}
+    session.add_all(
+        BillingOrder(
+            order_key=f"order-{msisdn}",
+            msisdn=msisdn,
+            billing_product_id=famshare.billing_product_id,
+            offer_id=famshare.id,
+            status="accepted",
+            at=at,
+        )
+        for msisdn, at in placed.items()
+    )
+    session.flush()
+    team = outbound.create_team(session, name="lanzhou", district="lanzhou", daily_capacity=9)
+
+    strategies.build_work_list(
+        context(session, lake, catalogue, policy),
+        team_id=team.id,
+        strategy=Strategy.ANNUAL_RENEWAL,
+        size=5,
+        by=admin(session),
+    )
+
+    # LOYAL's 12 months run out in 10 days; NEWCOMER's ended long ago and is not even read
+    assert {o.msisdn for o in orders(session)} == {ENDING, LOYAL}
+    read = strategies._commitments(session, [famshare], DAY, 30)
+    assert read.column("msisdn").to_pylist() == [LOYAL]

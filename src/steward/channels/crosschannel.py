@@ -4,7 +4,8 @@ Two small tables an administrator edits (``channels.models``): which channel's s
 the contacts other channels made, by topic; and what an outcome on one channel does to the
 same campaign's contacts of the subscriber still pending on the other channels — ``cancel``
 (a ``cancelled`` ledger row naming the rule, which gives the cap unit back and withdraws an
-open outbound work order) or ``keep``. The channels call ``apply_outcome`` as they record
+open outbound work order; a call-back of a call that reached the customer only loses its
+order, and keeps its unit) or ``keep``. The channels call ``apply_outcome`` as they record
 what happened; it cancels in one statement per rule, never one per subscriber, and is safe
 to repeat: a cancelled contact is no longer pending.
 """
@@ -27,6 +28,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import Session, aliased
@@ -52,7 +54,7 @@ __all__ = [
     "SharedContact",
     "Topic",
     "after_call",
-    "after_reply",
+    "after_replies",
     "apply_outcome",
     "apply_outcomes",
     "current",
@@ -96,6 +98,8 @@ REPLY_OUTCOMES = {
 REASON_LENGTH = 200
 KEYS_PER_STATEMENT = 5_000  # trigger keys bound in one statement (SQLite's parameter limit)
 HISTORY_LIMIT = 20
+# The states that say the customer was reached: a contact with one is never cancelled.
+REACHED = (State.DELIVERED, State.ANSWERED, State.ORDERED)
 
 
 class RulesError(Refusal):
@@ -295,12 +299,11 @@ def after_call(session: Session, contact_key: str, result: CallResult) -> int:
     return apply_outcome(session, contact_key=contact_key, outcome=CALL_OUTCOMES[result])
 
 
-def after_reply(session: Session, contact_key: str, reply_outcome: str) -> int:
-    """Apply the rules to an SMS reply (``channels.service.Outcome``); the contacts cancelled."""
-    outcome = REPLY_OUTCOMES.get(reply_outcome)
-    return (
-        0 if outcome is None else apply_outcome(session, contact_key=contact_key, outcome=outcome)
-    )
+def after_replies(session: Session, replies: Iterable[tuple[str, str]]) -> int:
+    """Apply the rules to SMS replies, (contact key, ``channels.service.Outcome``) pairs, in
+    one ``apply_outcomes``; the contacts cancelled."""
+    happened = [(key, REPLY_OUTCOMES[r]) for key, r in replies if r in REPLY_OUTCOMES]
+    return apply_outcomes(session, happened) if happened else 0
 
 
 def apply_outcome(session: Session, *, contact_key: str, outcome: Outcome) -> int:
@@ -347,14 +350,34 @@ def _channels_of(session: Session, keys: list[str]) -> list[tuple[str, str]]:
     return found
 
 
-def _pending_of(trigger_keys: list[str], channel: Channel) -> Any:
+def _trigger_pairs(
+    session: Session, trigger_keys: list[str], channel: Channel
+) -> list[tuple[str, int]]:
+    """The (msisdn, campaign_id) of the trigger contacts on ``channel``: the few subscribers
+    and campaigns whose contacts on the other channels the trigger may reach."""
+    query = (
+        select(ContactEvent.msisdn, ContactEvent.campaign_id)
+        .where(
+            ContactEvent.contact_key.in_(trigger_keys),
+            ContactEvent.channel == channel.value,
+            ContactEvent.campaign_id.is_not(None),
+        )
+        .distinct()
+    )
+    return [(m, c) for m, c in session.execute(query) if c is not None]
+
+
+def _open_of(pairs: list[tuple[str, int]], channel: Channel) -> Any:
     """The condition on ``ContactEvent`` (the latest row of its contact) that picks the
-    contacts a trigger on ``channel`` reaches: same campaign and subscriber, another channel,
-    target arm, still pending — reserved, a call-back planned, or an outbound call handed to
-    a team but not made (an outbound ``sent`` is a queued work order; an SMS ``sent`` is out)."""
+    contacts of the trigger ``pairs`` not done yet: another channel, target arm, reserved, a
+    call-back planned, or an outbound call handed to a team but not made (an outbound
+    ``sent`` is a queued work order; an SMS ``sent`` is out). Looked up by subscriber
+    (``ix_contact_event_msisdn_at``), never over the whole ledger; a ``campaign_id IN``
+    is left out on purpose, as SQLite then scans the campaign by its index instead."""
     later = aliased(ContactEvent)
-    trigger = aliased(ContactEvent)
     return and_(
+        ContactEvent.msisdn.in_(sorted({m for m, _ in pairs})),
+        tuple_(ContactEvent.msisdn, ContactEvent.campaign_id).in_(pairs),
         ContactEvent.channel != channel.value,
         ContactEvent.arm == Arm.TARGET.value,
         or_(
@@ -365,27 +388,36 @@ def _pending_of(trigger_keys: list[str], channel: Channel) -> Any:
             ),
         ),
         ~exists().where(later.contact_key == ContactEvent.contact_key, later.id > ContactEvent.id),
-        exists().where(
-            trigger.contact_key.in_(trigger_keys),
-            trigger.channel == channel.value,
-            trigger.msisdn == ContactEvent.msisdn,
-            trigger.campaign_id == ContactEvent.campaign_id,
-        ),
+    )
+
+
+def _not_reached() -> Any:
+    """The contact never reached the customer: a call-back planned after an answered call
+    did, and it keeps its cap unit (the ledger allows no ``cancelled`` after a reached
+    state, as the feedback importer says: "too late to cancel")."""
+    reached = aliased(ContactEvent)
+    return ~exists().where(
+        reached.contact_key == ContactEvent.contact_key,
+        reached.state.in_([s.value for s in REACHED]),
     )
 
 
 def _cancel(session: Session, trigger_keys: list[str], channel: Channel, outcome: Outcome) -> int:
-    """Withdraw the open work orders of the reached contacts, then append their
-    ``cancelled`` rows in one INSERT … SELECT; how many contacts were cancelled."""
+    """Withdraw the open work orders of the contacts the trigger reaches (a call-back too),
+    then append ``cancelled`` rows, in one INSERT … SELECT, for those that never reached the
+    customer; how many contacts were cancelled."""
     detail = f"cross-channel rule: {channel.value} {outcome.value}"
-    pending = _pending_of(trigger_keys, channel)
     now = utcnow()
     session.flush()
-    reached = select(ContactEvent.contact_key).where(pending).scalar_subquery()
+    pairs = _trigger_pairs(session, trigger_keys, channel)
+    if not pairs:
+        return 0
+    open_ = _open_of(pairs, channel)
+    withdrawn = select(ContactEvent.contact_key).where(open_).scalar_subquery()
     session.execute(
         update(WorkOrder)
         .where(
-            WorkOrder.contact_key.in_(reached),
+            WorkOrder.contact_key.in_(withdrawn),
             WorkOrder.status.in_([WorkOrderStatus.QUEUED.value, WorkOrderStatus.ASSIGNED.value]),
         )
         .values(status=WorkOrderStatus.CLOSED.value, reason=f"withdrawn, {detail}", closed_at=now)
@@ -398,7 +430,7 @@ def _cancel(session: Session, trigger_keys: list[str], channel: Channel, outcome
         literal(detail, String),
         literal(SOURCE, String),
         literal(now, DateTime(timezone=True)),
-    ).where(pending)
+    ).where(open_, _not_reached())
     columns = [*CONTACT_FIELDS, "state", "detail", "source", "at"]
     statement = insert(ContactEvent).from_select(columns, rows).returning(ContactEvent.id)
     return len(session.execute(statement).all())  # rowcount is not reliable on every driver

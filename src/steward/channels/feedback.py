@@ -500,7 +500,8 @@ CANDIDATES = """
       AND line_no NOT IN (SELECT line_no FROM fb_present)
 """
 
-REACHED = "n_delivered + n_answered + n_ordered > 0"
+# The customer was reached (crosschannel.REACHED, which cancels no such contact either).
+REACHED = " + ".join(f"n_{s.value}" for s in crosschannel.REACHED) + " > 0"
 
 # What the ledger allows, first broken rule reported: (condition, reason). ``n_<state>``
 # counts the contact's rows in that state: in the ledger and accepted earlier in the file.

@@ -433,11 +433,12 @@ def record_result(
     order.callback_at = _utc(callback_at) if callback_at is not None else None
     detail = reason if result is CallResult.FAILED else result.value
     follow_up(session, order.contact_key, state=LEDGER_STATE[result], source=SOURCE, detail=detail)
-    crosschannel.after_call(session, order.contact_key, result)  # R-CHAN-5
-    if result is CallResult.ACCEPTED and orders is not None and order.offer_id is not None:
-        order_for_contact(session, orders, contact_key=order.contact_key, source=SOURCE)
     if result is CallResult.CALL_BACK and callback_at is not None:
         _call_back(session, order, callback_at)
+    # R-CHAN-5, once the contact's own rows (a call-back's ``planned`` too) are written
+    crosschannel.after_call(session, order.contact_key, result)
+    if result is CallResult.ACCEPTED and orders is not None and order.offer_id is not None:
+        order_for_contact(session, orders, contact_key=order.contact_key, source=SOURCE)
     session.flush()
     return order
 

@@ -246,16 +246,18 @@ def process_replies(session: Session, centre: SmsCentre, orders: OrderCentre) ->
     marked "unmatched".
     """
     report = ReplyReport()
+    answered: list[tuple[str, str]] = []
     for inbound in centre.replies(session):
         outcome, contact_key = _handle(session, orders, inbound)
-        if contact_key is not None:  # the other channels hear of it (R-CHAN-5)
-            crosschannel.after_reply(session, contact_key, outcome.value)
+        if contact_key is not None:
+            answered.append((contact_key, outcome.value))
         inbound.processed = True
         inbound.processed_at = utcnow()
         inbound.outcome = outcome.value
         inbound.contact_key = contact_key
         report.counts[outcome] += 1
         session.flush()
+    crosschannel.after_replies(session, answered)  # the other channels hear of it (R-CHAN-5)
     return report
 
 

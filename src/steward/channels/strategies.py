@@ -36,12 +36,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from steward.auth.models import User
@@ -56,7 +56,7 @@ from steward.offers.models import Channel, Offer
 from steward.policy import dnd, handoff
 from steward.policy.arbitration import MARKETING
 from steward.policy.config import Policy
-from steward.rules import parse_rule, to_sql
+from steward.rules import RuleError, parse_rule, to_sql
 from steward.tags import service as tags
 from steward.tags.schemas import TagCatalogue
 from steward.wording import N_, Refusal
@@ -256,7 +256,9 @@ def _chosen(
     engine.register("strategy_offers", _offer_table(offers))
     engine.register("strategy_busy", _busy(ctx.session, ctx.day))
     if strategy is Strategy.ANNUAL_RENEWAL:
-        engine.register("strategy_commitments", _commitments(ctx.session))
+        engine.register(
+            "strategy_commitments", _commitments(ctx.session, offers, ctx.day, options.days)
+        )
         union = _renewals(ctx, offers, district, options.days)
     else:
         subscription = _subscriptions(ctx)
@@ -349,6 +351,7 @@ def _offer_table(offers: list[Offer]) -> pa.Table:
 
 def _busy(session: Session, day: date) -> pa.Table:
     """Numbers not to call again now: an open work order, or an outbound contact today."""
+    # Every team's: a number may be on another team's list; teams' capacity bounds the set.
     open_orders = select(WorkOrder.msisdn).where(WorkOrder.status != WorkOrderStatus.CLOSED.value)
     today = select(ContactEvent.msisdn).where(
         ContactEvent.day == day, ContactEvent.channel == Channel.OUTBOUND.value
@@ -357,14 +360,26 @@ def _busy(session: Session, day: date) -> pa.Table:
     return pa.table({"msisdn": pa.array(sorted(numbers), pa.string())})
 
 
-def _commitments(session: Session) -> pa.Table:
-    """Accepted orders of annual offers: who, which offer, when, for how many months."""
+def _commitments(session: Session, offers: list[Offer], day: date, days: int) -> pa.Table:
+    """Accepted orders of the annual ``offers`` whose commitment may end within ``days``:
+    who, which offer, when, for how many months. The window is a little wide (a month is
+    28 to 31 days); the selection keeps the exact end."""
+    start = datetime.combine(day, time(), UTC)
+    windows = [
+        and_(
+            BillingOrder.offer_id == o.id,
+            BillingOrder.at >= start - timedelta(days=31 * o.commitment_months + 1),
+            BillingOrder.at < start + timedelta(days=days + 2 - 28 * o.commitment_months),
+        )
+        for o in offers
+    ]
     rows = session.execute(
         select(BillingOrder.msisdn, BillingOrder.offer_id, BillingOrder.at, Offer.commitment_months)
         .join(Offer, Offer.id == BillingOrder.offer_id)
         .where(
             BillingOrder.status == OrderStatus.ACCEPTED.value,
             Offer.commitment_months >= ANNUAL,
+            or_(*windows),
         )
     ).all()
     return pa.table(
@@ -438,7 +453,17 @@ def _district_sql(ctx: Context, district: str) -> str:
 
 
 def _eligibility(ctx: Context, offer: Offer) -> str:
-    return f"coalesce({_rule_sql(ctx, offer.eligibility)}, FALSE)"
+    try:
+        return f"coalesce({_rule_sql(ctx, offer.eligibility)}, FALSE)"
+    except RuleError as exc:  # the tags changed since the offer was saved
+        raise StrategyError(
+            N_(
+                "strategy: the eligibility rule of offer %(offer)s no longer fits the tags; "
+                "correct the offer first"
+            ),
+            field="strategy",
+            offer=offer.code,
+        ) from exc
 
 
 def _contactable(ctx: Context) -> str:
