@@ -93,6 +93,12 @@ def test_the_daily_report_counts_today_and_accumulates(
     )
     tags.refresh(session, lake, tags.load_catalogue(), date(2026, 12, 1))
     rows = service.daily_report(session, lake, until=date(2026, 12, 3)).to_pylist()
+    # one campaign's report reads its own contacts only, and finds the same rows
+    assert {r["campaign_id"] for r in rows} == {7}
+    own = service.daily_report(session, lake, until=date(2026, 12, 3), campaign_ids=[7])
+    assert own.to_pylist() == rows
+    other = service.daily_report(session, lake, until=date(2026, 12, 3), campaign_ids=[8])
+    assert other.num_rows == 0
     by = {(r["day"], r["city"]): r for r in rows}
     lanzhou = by[(DAY, "lanzhou")]
     assert (lanzhou["target_users"], lanzhou["contacted_today"], lanzhou["new_orders_today"]) == (

@@ -217,12 +217,8 @@ def _report_rows(
     session: Session, lake: Lake, campaign: Campaign, user: User, until: date
 ) -> list[dict[str, Any]]:
     """The daily report's rows of this campaign inside the user's district (as the API's)."""
-    rows = service.daily_report(session, lake, until=until).to_pylist()
-    return [
-        r
-        for r in rows
-        if r["campaign_id"] == campaign.id and within(f"{r['city']}/{r['county']}", user.district)
-    ]
+    rows = service.daily_report(session, lake, until=until, campaign_ids=[campaign.id])
+    return [r for r in rows.to_pylist() if within(f"{r['city']}/{r['county']}", user.district)]
 
 
 def _breakdown(rows: list[dict[str, Any]], dimension: str) -> dict[str, list[Any]]:

@@ -137,15 +137,18 @@ def _passed(outcome: str) -> bool:
     return outcome in PASSED or outcome.startswith("capacity.")
 
 
-def daily_report(session: Session, lake: Lake, *, until: date) -> pa.Table:
+def daily_report(
+    session: Session, lake: Lake, *, until: date, campaign_ids: Sequence[int] | None = None
+) -> pa.Table:
     """R-EVAL-3 by date, city, county, brand, campaign and channel, up to ``until``.
 
     Per row: target users (contacts reserved that day), contacted today (sent), new orders
     today, and the cumulative contacted and orders of that city/county/brand/campaign/channel.
-    An event's day is the day its ledger row was written.
+    An event's day is the day its ledger row was written. ``campaign_ids`` keeps to those
+    campaigns (all when None), read so from the ledger: a campaign's monitor reads its own.
     """
     engine = lake.engine
-    engine.register("eval_ledger", ledger.read(session))
+    engine.register("eval_ledger", ledger.read(session, campaign_ids=campaign_ids))
     latest = tags.latest_snapshot(session, lake, until)
     places = (
         f"SELECT msisdn, city, county, brand FROM {latest[1]}"
