@@ -182,9 +182,8 @@ def _inbox(
         refused=refused,
         refused_id=refused_id,
         **_names(),
+        status_code=200 if refused is None else 422,
     )
-    if refused is not None:
-        response.status_code = 422
     return response
 
 
@@ -825,9 +824,8 @@ def _wizard(
         budget_names=BUDGET_NAMES,
         success_names=SUCCESS_NAMES,
         **_names(),
+        status_code=200 if problems is None else 422,
     )
-    if problems is not None:
-        response.status_code = 422
     return response
 
 
