@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from steward.web import app as web_app
 from tests.web_fixtures import Api
 
 
@@ -71,3 +74,27 @@ def test_tags_are_listed_and_shown_with_their_distribution(api: Api) -> None:
 def test_the_openapi_document_is_served(api: Api) -> None:
     paths = api.client.get("/openapi.json").json()["paths"]
     assert {"/segments/count", "/segments", "/tags", "/auth/token"} <= set(paths)
+
+
+def test_an_upload_larger_than_any_route_takes_is_refused_before_it_is_read(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app refuses a multipart body over its limit by its stated length (413), before
+    the multipart parser spools the file to disk; one within the limit goes through."""
+    monkeypatch.setattr(web_app, "MAX_UPLOAD_BODY", 2000)
+    numbers = "".join(f"1380000{n:04d}\n" for n in range(300)).encode()  # 3 600 bytes
+    refused = api.client.post(
+        "/segments/import",
+        data={"name": "too big"},
+        files={"file": ("l.txt", numbers)},
+        headers=api.as_("planner"),
+    )
+    assert refused.status_code == 413
+    assert "at most 2000 bytes" in refused.json()["detail"]
+    taken = api.client.post(
+        "/segments/import",
+        data={"name": "small", "dry_run": "true"},
+        files={"file": ("l.txt", numbers[:600])},
+        headers=api.as_("planner"),
+    )
+    assert taken.status_code == 200, taken.text

@@ -97,7 +97,10 @@ def test_a_supervisor_builds_a_work_list_and_the_agent_sees_its_strategy(front: 
 
 def test_the_data_administrator_builds_and_an_agent_may_not(front: Api) -> None:
     team_id = _planned_call_and_team(front)
-    assert "Build a work list" in signed_in(front, "data_admin").get("/desk", headers=EN).text
+    desk = signed_in(front, "data_admin").get("/desk", headers=EN).text
+    assert "Build a work list" in desk
+    assert "My work list" not in desk  # a data administrator takes no calls
+    assert "My work list" in signed_in(front, "agent").get("/desk", headers=EN).text
     refused = signed_in(front, "agent").post(
         "/desk/work-lists", data={"team_id": team_id, "strategy": "direct", "size": 5}, headers=EN
     )

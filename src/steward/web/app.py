@@ -97,7 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
     for domain_pages in page_modules():
         app.include_router(domain_pages.router)
     app.mount("/static", StaticFiles(directory=render.STATIC), name="static")
-    app.middleware("http")(_refuse_oversized_events)
+    app.middleware("http")(_refuse_oversized_bodies)
     # counts and latencies only, no subscriber data: open to the scraper like a health check
     app.mount("/metrics", make_asgi_app(registry=metrics.REGISTRY))
     app.add_exception_handler(RuleError, _rule_error)
@@ -117,16 +117,33 @@ def _page_refused(_request: Request, refused: Exception) -> Response:
 
 
 MAX_EVENTS_BODY = 2 * 1024 * 1024  # a full batch of 1 000 events is far below this
+# A file upload (a number list, an opt-out list, an evaluation report) is spooled to disk
+# before any route reads it: refuse a larger one first. A province-wide list of 18 M
+# numbers is about 220 MB; the routes hold their own, smaller limits for their files.
+MAX_UPLOAD_BODY = 256 * 1024 * 1024
 
 
-async def _refuse_oversized_events(
+def _body_limit(request: Request) -> int | None:
+    """The largest body this request may send, when one is set for it."""
+    if request.method != "POST":
+        return None
+    if request.url.path.rstrip("/") == "/events":
+        return MAX_EVENTS_BODY
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return MAX_UPLOAD_BODY
+    return None
+
+
+async def _refuse_oversized_bodies(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """An events body larger than any valid batch is refused before it is read (413)."""
-    if request.url.path.rstrip("/") == "/events" and request.method == "POST":
+    """An events body larger than any valid batch, or an upload larger than any file a
+    route takes, is refused before it is read (413); it must state its length."""
+    limit = _body_limit(request)
+    if limit is not None:
         length = request.headers.get("content-length")
-        if length is None or not length.isdigit() or int(length) > MAX_EVENTS_BODY:
-            detail = f"an events body must state its length, at most {MAX_EVENTS_BODY} bytes"
+        if length is None or not length.isdigit() or int(length) > limit:
+            detail = f"this body must state its length, at most {limit} bytes"
             return JSONResponse({"detail": detail}, status_code=413)
     return await call_next(request)
 
