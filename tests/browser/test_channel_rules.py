@@ -14,13 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from steward import db
-from steward.auth import service as auth
-from steward.auth.models import Role, User
 from steward.channels.workorders import WorkOrder
 from steward.contacts import service as ledger
 from steward.offers.models import Offer
 from steward.settings import Settings
-from steward.simulation.demo import PASSWORD
 from tests.browser.conftest import sign_in
 from tests.browser.test_desk import _call_for
 from tests.browser.test_workbench import SCREENSHOTS, english_labels
@@ -33,19 +30,6 @@ def demo_sessions(demo_home: Path) -> Iterator[sessionmaker[Session]]:
     engine = db.make_engine(Settings(home=demo_home).database_url)
     yield db.session_factory(engine)
     engine.dispose()
-
-
-def _admin(sessions: sessionmaker[Session]) -> None:
-    with db.transaction(sessions) as session:
-        if session.scalar(select(User).where(User.username == ADMIN)) is None:
-            auth.create_user(
-                session,
-                username=ADMIN,
-                password=PASSWORD,
-                role=Role.SYSTEM_ADMIN,
-                district="province",
-                by="test",
-            )
 
 
 def _sms_of_the_same_campaign(sessions: sessionmaker[Session], msisdn: str) -> None:
@@ -79,7 +63,6 @@ def test_the_administrator_edits_the_rules_in_chinese(
     chinese: Page, base_url: str, demo_sessions: sessionmaker[Session]
 ) -> None:
     page = chinese
-    _admin(demo_sessions)
     sign_in(page, base_url, ADMIN)
     page.click("text=跨渠道规则")
     expect(page.locator("h1")).to_have_text("跨渠道规则")

@@ -12,33 +12,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from steward import db
-from steward.auth import service as auth
-from steward.auth.models import Role, User
 from steward.channels import outbound
 from steward.channels.workorders import OutboundTeam
-from steward.simulation.demo import PASSWORD
 from tests.browser.conftest import sign_in
 from tests.browser.test_desk import CLERK, _hall_customer, _orders_of, demo_sessions
 from tests.browser.test_workbench import SCREENSHOTS, english_labels
 
 __all__ = ["demo_sessions"]  # the module's fixture, shared with the desk's tests
 
-SUPERVISOR = "demo.supervisor"
+SUPERVISOR = "demo.admin"  # the demo's system administrator
 TEAM = "续约专席 renewal desk"
 AGENT = "demo.agent2"
 
 
-def _supervisor_and_team(sessions: sessionmaker[Session]) -> None:
+def _team(sessions: sessionmaker[Session]) -> None:
     with db.transaction(sessions) as session:
-        if session.scalar(select(User).where(User.username == SUPERVISOR)) is None:
-            auth.create_user(
-                session,
-                username=SUPERVISOR,
-                password=PASSWORD,
-                role=Role.SYSTEM_ADMIN,
-                district="province",
-                by="test",
-            )
         if session.scalar(select(OutboundTeam).where(OutboundTeam.name == TEAM)) is None:
             outbound.create_team(session, name=TEAM, district="province", daily_capacity=40)
 
@@ -75,7 +63,7 @@ def test_a_supervisor_builds_a_renewal_work_list_and_the_agent_sees_it(
     chinese: Page, base_url: str, demo_sessions: sessionmaker[Session]
 ) -> None:
     page = chinese
-    _supervisor_and_team(demo_sessions)
+    _team(demo_sessions)
     sign_in(page, base_url, SUPERVISOR)
     page.goto(base_url + "/desk")
     builder = page.get_by_test_id("build-work-list")

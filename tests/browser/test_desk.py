@@ -15,8 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from steward import db
-from steward.auth import service as auth
-from steward.auth.models import Role, User
+from steward.auth.models import User
 from steward.campaigns import service as campaigns
 from steward.campaigns.models import Campaign, Status
 from steward.campaigns.schemas import CampaignCreate
@@ -31,7 +30,6 @@ from steward.realtime.api import LISTING_CHECK_S
 from steward.segments import service as segments
 from steward.segments.schemas import SegmentCreate
 from steward.settings import Settings
-from steward.simulation.demo import PASSWORD
 from steward.tags import service as tags
 from steward.tags.schemas import TagCatalogue
 from steward.tags.service import load_catalogue
@@ -98,15 +96,6 @@ def _hall_customer(sessions: sessionmaker[Session], demo_home: Path) -> str:
     lake = Lake(settings.lake, make_engine(settings.analytics_engine))
     today = date.today()
     with db.transaction(sessions) as session:
-        if session.scalar(select(User).where(User.username == CLERK)) is None:
-            auth.create_user(
-                session,
-                username=CLERK,
-                password=PASSWORD,
-                role=Role.CLERK,
-                district="province",
-                by="test",
-            )
         launched = session.scalar(select(Campaign).where(Campaign.name == HALL_CAMPAIGN)) is None
         if launched:
             _launch_hall_campaign(session, catalogue, today)

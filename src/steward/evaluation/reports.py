@@ -168,14 +168,7 @@ def upload(
     )
     session.add(report)
     session.flush()
-    audit(
-        session,
-        actor=by.username,
-        action="evaluation.report.upload",
-        entity="evaluation_report",
-        entity_id=str(report.id),
-        detail=_detail(report),
-    )
+    _audit(session, report, by, "evaluation.report.upload")
     return report
 
 
@@ -197,15 +190,19 @@ def download(session: Session, *, campaign_id: int, report_id: int, by: User) ->
     report = session.get(EvaluationReport, report_id)
     if report is None or report.campaign_id != campaign.id:
         raise ReportNotFoundError("report", NO_REPORT, id=report_id)
+    _audit(session, report, by, "evaluation.report.download")
+    return report
+
+
+def _audit(session: Session, report: EvaluationReport, by: User, action: str) -> None:
     audit(
         session,
         actor=by.username,
-        action="evaluation.report.download",
+        action=action,
         entity="evaluation_report",
         entity_id=str(report.id),
         detail=_detail(report),
     )
-    return report
 
 
 def download_headers(report: EvaluationReport) -> dict[str, str]:
